@@ -5,4 +5,8 @@ export * from './wire/reader.js';
 export * from './wire/writer.js';
 export * from './wire/ndx.js';
 export * from './mux/frame.js';
+export * from './flist/names.js';
+export * from './flist/file-entry.js';
+export * from './flist/id-list.js';
+export * from './flist/sort.js';
 // end codecs
