@@ -9,4 +9,9 @@ export * from './flist/names.js';
 export * from './flist/file-entry.js';
 export * from './flist/id-list.js';
 export * from './flist/sort.js';
+export * from './wire/compat.js';
+export * from './transfer/sum-head.js';
+export * from './transfer/item.js';
+export * from './transfer/tokens.js';
+export * from './transfer/stats.js';
 // end codecs
