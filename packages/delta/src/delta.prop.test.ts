@@ -232,13 +232,13 @@ describe('match + patch', () => {
     expect(new Set(sig.sum1).size).toBe(1);
     const first = basis.subarray(0, 8); // 1100th candidate from the chain head: skipped
     const last = basis.subarray(1099 * 8); // chain head: found
-    const at75 = basis.subarray(75 * 8, 76 * 8); // candidate number 1024: found
-    const at74 = basis.subarray(74 * 8, 75 * 8); // candidate number 1025: skipped
+    const at76 = basis.subarray(76 * 8, 77 * 8); // candidate number 1024: found
+    const at75 = basis.subarray(75 * 8, 76 * 8); // candidate number 1025: skipped
     for (const [t, want] of [
       [first, 'l'],
       [last, 'b1099'],
-      [at75, 'b75'],
-      [at74, 'l'],
+      [at76, "b76"],
+      [at75, "l"],
     ] as const) {
       const { tokens } = matchBlocksSync(sig, t, { checksum: cs });
       expect(tokStr(tokens).slice(0, want.length)).toBe(want);
