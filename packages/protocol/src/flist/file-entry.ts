@@ -639,7 +639,7 @@ export class FileListEncoder {
         return ndx;
       }
     }
-    const size = sendRdev || isDevice(mode) ? (e.size ?? 0) : e.size;
+    const size = e.size;
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad size ${size}`);
     if (proto >= 30) w.varlong(size, 3);
     else w.longint(size);
@@ -687,7 +687,7 @@ export class FileListEncoder {
     }
     if (o.preserveHardLinks && proto < 30) {
       const h = hlinked ? hl : undefined;
-      if (h !== undefined || (proto < 28 && isReg(mode))) {
+      if (proto < 28 ? isReg(mode) : h !== undefined) {
         if (h?.dev === undefined || h.ino === undefined) throw new RangeError('proto < 30 hard links need dev and ino');
         if (!(xflags & XMIT.SAME_DEV_PRE30) || proto < 28) w.longint(h.dev + 1);
         w.longint(h.ino);
