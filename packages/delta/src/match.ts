@@ -15,7 +15,7 @@
  */
 import { blockLengthAt } from './block-size.js';
 import { DeltaError } from './errors.js';
-import { checksum1Int8, int8View } from './rolling-checksum.js';
+import { checksum1Fast, int32View, int8View } from './rolling-checksum.js';
 import type { Signature } from './signature.js';
 import type { FileHasher, StrongChecksum } from './strong-checksum.js';
 
@@ -35,8 +35,8 @@ interface Table {
   bits: Int32Array;
   mask: number;
   shift: number;
-  keys: Int32Array;
-  heads: Int32Array;
+  /** slot*2: sum1 key, slot*2+1: highest block index with that sum1 (-1 = empty) */
+  slots: Int32Array;
   next: Int32Array;
   sum1: Int32Array;
 }
@@ -48,8 +48,8 @@ function buildTable(sig: Signature): Table {
   while (size < count * 2) size *= 2;
   const mask = size - 1;
   const shift = 32 - Math.log2(size);
-  const keys = new Int32Array(size);
-  const heads = new Int32Array(size).fill(-1);
+  const slots = new Int32Array(size * 2);
+  for (let j = 1; j < slots.length; j += 2) slots[j] = -1;
   const next = new Int32Array(count);
   const bits = new Int32Array(1 << (20 - 5));
   for (let i = 0; i < count; i++) {
@@ -59,23 +59,23 @@ function buildTable(sig: Signature): Table {
     bits[b >>> 5]! |= 1 << (b & 31);
     let slot = h >>> shift;
     for (;;) {
-      const hd = heads[slot]!;
+      const hd = slots[2 * slot + 1]!;
       if (hd < 0) {
-        keys[slot] = s;
-        heads[slot] = i;
+        slots[2 * slot] = s;
+        slots[2 * slot + 1] = i;
         next[i] = -1;
         break;
       }
-      if (keys[slot] === s) {
+      if (slots[2 * slot] === s) {
         // insert at the head: chains run from the highest index down
         next[i] = hd;
-        heads[slot] = i;
+        slots[2 * slot + 1] = i;
         break;
       }
       slot = (slot + 1) & mask;
     }
   }
-  return { bits, mask, shift, keys, heads, next, sum1 };
+  return { bits, mask, shift, slots, next, sum1 };
 }
 
 /** Mutable matcher state (kept between scan() calls when streaming). */
@@ -117,14 +117,22 @@ function pushLiteral(tokens: DeltaToken[], buf: Uint8Array, base: number, from: 
  * is false the stream length is unknown: scanning stops early enough that every
  * decision is the one the full file would give. `fileLength` is only used when final.
  */
-function scan(st: MatchState, buf: Uint8Array, sv: Int8Array, base: number, availEnd: number, final: boolean): void {
+function scan(
+  st: MatchState,
+  buf: Uint8Array,
+  sv: Int8Array,
+  words: Int32Array | null,
+  base: number,
+  availEnd: number,
+  final: boolean,
+): void {
   const sig = st.sig;
   const B = sig.blockLength;
   const count = sig.count;
   const s2len = sig.s2Length;
   const sum2 = sig.sum2;
   const lastLen = blockLengthAt(sig, count - 1);
-  const { bits, mask, shift, keys, heads, next, sum1 } = st.table;
+  const { bits, mask, shift, slots, next, sum1 } = st.table;
   const tokens = st.tokens;
   const cs = st.cs;
   const len = availEnd; // true length when final; a safe stand-in otherwise (see below)
@@ -146,12 +154,29 @@ function scan(st: MatchState, buf: Uint8Array, sv: Int8Array, base: number, avai
     if (needSum) {
       if (!final && offset + B + 1 > availEnd) break;
       k = Math.min(B, len - offset);
-      const v = checksum1Int8(sv, offset - base, offset - base + k);
+      const v = checksum1Fast(sv, words, offset - base, offset - base + k);
       s1 = v & 0xffff;
       s2 = v >>> 16;
       needSum = false;
     }
     if (offset >= stop) break;
+
+    // Tight no-candidate loop: while the bitset rejects the sum, the window is
+    // full length (more = true) and no early flush is due, just roll.
+    {
+      const innerStop = Math.min(stop, len - k, lastMatch + flushAt) - base;
+      let p = offset - base;
+      while (p < innerStop) {
+        const bj = Math.imul((s1 & 0xffff) | (s2 << 16), GOLDEN) >>> BITSET_SHIFT;
+        if ((bits[bj >>> 5]! & (1 << bj)) !== 0) break;
+        const o = sv[p]!;
+        s1 = (s1 - o + sv[p + k]!) | 0;
+        s2 = (s2 - Math.imul(k, o) + s1) | 0;
+        p++;
+      }
+      offset = p + base;
+      if (offset >= stop) break;
+    }
 
     const sum = (s1 & 0xffff) | (s2 << 16);
     const h = Math.imul(sum, GOLDEN);
@@ -160,9 +185,9 @@ function scan(st: MatchState, buf: Uint8Array, sv: Int8Array, base: number, avai
       let slot = h >>> shift;
       let i = -1;
       for (;;) {
-        const hd = heads[slot]!;
+        const hd = slots[2 * slot + 1]!;
         if (hd < 0) break;
-        if (keys[slot] === sum) {
+        if (slots[2 * slot] === sum) {
           i = hd;
           break;
         }
@@ -254,7 +279,7 @@ export function matchBlocksSync(
     literalOnly(tokens, data);
   } else {
     const st = new MatchState(sig, buildTable(sig), opts.checksum);
-    scan(st, data, int8View(data), 0, data.length, true);
+    scan(st, data, int8View(data), int32View(data), 0, data.length, true);
     pushLiteral(st.tokens, data, 0, st.lastMatch, data.length);
     return { tokens: st.tokens, digest: fh.digest() };
   }
@@ -308,6 +333,7 @@ export async function* matchBlocks(
   const st = new MatchState(sig, buildTable(sig), opts.checksum);
   let buf = new Uint8Array(2 * B + 2 * CHUNK_SIZE + INTAKE + 64);
   let sv = int8View(buf);
+  let words = int32View(buf);
   let base = 0; // absolute offset of buf[0]
   let availEnd = 0; // absolute end of valid data
   for await (const chunk of data) {
@@ -327,6 +353,7 @@ export async function* matchBlocks(
           nb.set(buf.subarray(0, availEnd - base));
           buf = nb;
           sv = int8View(buf);
+          words = int32View(buf);
           room = buf.length - (availEnd - base);
         }
       }
@@ -335,7 +362,7 @@ export async function* matchBlocks(
       availEnd += take;
       p += take;
       if (availEnd - base === buf.length) {
-        scan(st, buf, sv, base, availEnd, false);
+        scan(st, buf, sv, words, base, availEnd, false);
         if (st.tokens.length > 0) {
           yield* st.tokens;
           st.tokens.length = 0;
@@ -345,7 +372,7 @@ export async function* matchBlocks(
   }
   if (availEnd === 0) return fh.digest();
   if (base !== 0 || availEnd !== 0) {
-    scan(st, buf, sv, base, availEnd, true);
+    scan(st, buf, sv, words, base, availEnd, true);
     pushLiteral(st.tokens, buf, base, st.lastMatch, availEnd);
     yield* st.tokens;
     st.tokens.length = 0;

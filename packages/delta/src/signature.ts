@@ -1,6 +1,6 @@
 import { DeltaError } from './errors.js';
 import type { SumSizes } from './block-size.js';
-import { checksum1Int8, int8View } from './rolling-checksum.js';
+import { checksum1Fast, int32View, int8View } from './rolling-checksum.js';
 import type { StrongChecksum } from './strong-checksum.js';
 
 /** Block sums of a basis file: what the generator sends (sum_head + count × (sum1, sum2)). */
@@ -55,7 +55,7 @@ class SigBuilder {
   }
 
   /** Adds the blocks of `data[start, end)` (all full except possibly the final one). */
-  add(data: Uint8Array, view: Int8Array, start: number, end: number): void {
+  add(data: Uint8Array, view: Int8Array, start: number, end: number, words: Int32Array | null = int32View(data)): void {
     const { blockLength: B, s2Length: s2, count } = this.sizes;
     const sum1 = this.sum1;
     const sum2 = this.sum2;
@@ -64,7 +64,7 @@ class SigBuilder {
     for (let p = start; p < end; p += B) {
       if (n >= count) throw new DeltaError('BAD_SIGNATURE', 'basis longer than the sum sizes describe');
       const q = Math.min(p + B, end);
-      sum1[n] = checksum1Int8(view, p, q);
+      sum1[n] = checksum1Fast(view, words, p, q);
       if (s2 > 0) {
         const d = cs.blockSum(data.subarray(p, q));
         for (let j = 0, o = n * s2; j < s2; j++) sum2[o + j] = d[j]!;
