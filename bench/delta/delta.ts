@@ -37,9 +37,13 @@ async function* readChunks(path: string, chunk = 1 << 20): AsyncGenerator<Uint8A
 }
 
 function timeRsync(args: string[]): { wall: number; cpu: number } {
-  const r = execFileSync('bash', ['-c', `/usr/bin/time -f 'TIME %e %U %S' /usr/bin/rsync ${args.join(' ')} 2>&1 >/dev/null | grep TIME`], {
-    encoding: 'utf8',
-  });
+  const r = execFileSync(
+    'bash',
+    ['-c', `/usr/bin/time -f 'TIME %e %U %S' /usr/bin/rsync ${args.join(' ')} 2>&1 >/dev/null | grep TIME`],
+    {
+      encoding: 'utf8',
+    },
+  );
   const [, e, u, s] = r.trim().split(/\s+/);
   return { wall: Number(e), cpu: Number(u) + Number(s) };
 }
@@ -78,14 +82,20 @@ export async function benchDelta(opts: { quick?: boolean } = {}): Promise<string
     const n = 64 << 20;
     const d = randomBytes(n);
     for (const alg of ['xxh128', 'xxh3', 'xxh64', 'md5', 'md4', 'sha1'] as StrongAlgorithm[]) {
-      const cs = await createStrongChecksum({ algorithm: alg, seed: 0x12345678, protocol: alg === 'md4' ? 29 : 31 });
+      const cs = await createStrongChecksum({
+        algorithm: alg,
+        seed: 0x12345678,
+        protocol: alg === 'md4' ? 29 : 31,
+      });
       const cells: string[] = [];
       for (const bs of [700, 8192]) {
         const sizes = sumSizes(n, { protocol: 31, xferSumLen: cs.digestLength, blockSize: bs });
         const t = await timeIt(() => createSignatureSync(d, { sizes, checksum: cs }), 3);
         cells.push(mbps(n, t));
       }
-      log(`| signature ${alg}${alg === 'md4' ? ' (proto 29)' : ''}, 700 B / 8 KiB blocks | ${cells.join(' / ')} |`);
+      log(
+        `| signature ${alg}${alg === 'md4' ? ' (proto 29)' : ''}, 700 B / 8 KiB blocks | ${cells.join(' / ')} |`,
+      );
     }
   }
 
@@ -116,12 +126,15 @@ export async function benchDelta(opts: { quick?: boolean } = {}): Promise<string
     const b = `${DIR}/b.bin`;
     for (const p of [a, b]) {
       const fd = openSync(p, 'w');
-      for (let off = 0; off < size; off += 64 << 20) writeFileSync(fd, randomBytes(Math.min(64 << 20, size - off)));
+      for (let off = 0; off < size; off += 64 << 20)
+        writeFileSync(fd, randomBytes(Math.min(64 << 20, size - off)));
       closeSync(fd);
     }
     const sizes = sumSizes(size, { protocol: 32, xferSumLen: 16 });
     const tsig = await timeIt(() => createSignature(readChunks(a), { sizes, checksum: cs }), 2, false);
-    log(`| signature xxh128, ${size / GiB} GiB streaming from /dev/shm, ${sizes.blockLength} B blocks | ${mbps(size, tsig)} |`);
+    log(
+      `| signature xxh128, ${size / GiB} GiB streaming from /dev/shm, ${sizes.blockLength} B blocks | ${mbps(size, tsig)} |`,
+    );
     const sig = await createSignature(readChunks(a), { sizes, checksum: cs });
     const runMatch = async (path: string): Promise<number> => {
       let n = 0;
@@ -131,7 +144,9 @@ export async function benchDelta(opts: { quick?: boolean } = {}): Promise<string
     };
     const tNo = await timeIt(() => runMatch(b), 2, false);
     const tEq = await timeIt(() => runMatch(a), 3, false);
-    log(`| match streaming, no match, ${size / GiB} GiB, ${sizes.count} blocks of ${sizes.blockLength} B | ${mbps(size, tNo)} |`);
+    log(
+      `| match streaming, no match, ${size / GiB} GiB, ${sizes.count} blocks of ${sizes.blockLength} B | ${mbps(size, tNo)} |`,
+    );
     log(`| match streaming, identical, ${size / GiB} GiB | ${mbps(size, tEq)} |`);
 
     // rsync: destination has a's content, source is b (nothing matches) or a (everything matches)
@@ -148,14 +163,24 @@ export async function benchDelta(opts: { quick?: boolean } = {}): Promise<string
         rs[kind]!.push(timeRsync([...common, `${src}/f.bin`, `${dst}/f.bin`]));
       }
     }
-    const best = (x: { wall: number; cpu: number }[]): { wall: number; cpu: number } => x.sort((p, q) => p.wall - q.wall)[0]!;
+    const best = (x: { wall: number; cpu: number }[]): { wall: number; cpu: number } =>
+      x.sort((p, q) => p.wall - q.wall)[0]!;
     const no = best(rs.no!);
     const eq = best(rs.eq!);
-    const ours = (t: { med: number }): string => `${(size / MB / t.med).toFixed(0)} MB/s (${t.med.toFixed(2)} s)`;
-    log(`| rsync 3.5.0 local --no-whole-file, no match, ${size / GiB} GiB | ${(size / MB / no.wall).toFixed(0)} MB/s wall (${no.wall.toFixed(2)} s, ${no.cpu.toFixed(2)} s CPU all processes) |`);
-    log(`| rsync 3.5.0 local --no-whole-file, identical, ${size / GiB} GiB | ${(size / MB / eq.wall).toFixed(0)} MB/s wall (${eq.wall.toFixed(2)} s, ${eq.cpu.toFixed(2)} s CPU all processes) |`);
-    log(`| ratio no-match: tsrsync matchBlocks ${ours(tNo)} vs rsync wall | **${(no.wall / tNo.med).toFixed(2)}×** faster |`);
-    log(`| ratio identical: tsrsync matchBlocks ${ours(tEq)} vs rsync wall | **${(eq.wall / tEq.med).toFixed(2)}×** |`);
+    const ours = (t: { med: number }): string =>
+      `${(size / MB / t.med).toFixed(0)} MB/s (${t.med.toFixed(2)} s)`;
+    log(
+      `| rsync 3.5.0 local --no-whole-file, no match, ${size / GiB} GiB | ${(size / MB / no.wall).toFixed(0)} MB/s wall (${no.wall.toFixed(2)} s, ${no.cpu.toFixed(2)} s CPU all processes) |`,
+    );
+    log(
+      `| rsync 3.5.0 local --no-whole-file, identical, ${size / GiB} GiB | ${(size / MB / eq.wall).toFixed(0)} MB/s wall (${eq.wall.toFixed(2)} s, ${eq.cpu.toFixed(2)} s CPU all processes) |`,
+    );
+    log(
+      `| ratio no-match: tsrsync matchBlocks ${ours(tNo)} vs rsync wall | **${(no.wall / tNo.med).toFixed(2)}×** faster |`,
+    );
+    log(
+      `| ratio identical: tsrsync matchBlocks ${ours(tEq)} vs rsync wall | **${(eq.wall / tEq.med).toFixed(2)}×** |`,
+    );
   }
   rmSync(DIR, { recursive: true, force: true });
   return lines;

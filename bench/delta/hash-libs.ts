@@ -5,7 +5,15 @@
  * ~3x slower than hash-wasm MD4, xxhash-wasm has no XXH3/XXH128.)
  */
 import { createHash, hash as cryptoHash } from 'node:crypto';
-import { createMD4, createMD5, createSHA1, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';
+import {
+  createMD4,
+  createMD5,
+  createSHA1,
+  createXXHash128,
+  createXXHash3,
+  createXXHash64,
+  type IHasher,
+} from 'hash-wasm';
 import { Md4 } from '@tsrsync/delta';
 import { mbps, randomBytes, timeIt } from './util.js';
 
@@ -42,7 +50,14 @@ export async function benchHashLibs(size = 64 * 1024 * 1024): Promise<string[]> 
       const isSlow = name.startsWith('md4-legacy');
       const n = isSlow ? size / 4 : size;
       const f = mk(bs);
-      const t = await timeIt(isSlow ? () => { for (let p = 0; p + bs <= n; p += bs) new Md4().update(data.subarray(p, p + bs)).digest(); } : f, 3);
+      const t = await timeIt(
+        isSlow
+          ? () => {
+              for (let p = 0; p + bs <= n; p += bs) new Md4().update(data.subarray(p, p + bs)).digest();
+            }
+          : f,
+        3,
+      );
       cells.push(mbps(n, t));
     }
     lines.push(`| ${name} | ${cells.join(' | ')} |`);

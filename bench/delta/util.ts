@@ -3,7 +3,11 @@ import { randomFillSync } from 'node:crypto';
 export const MB = 1e6;
 
 /** Median seconds of `runs` calls of fn (after one warm-up unless warm = false). */
-export async function timeIt(fn: () => unknown, runs = 3, warm = true): Promise<{ med: number; min: number; max: number }> {
+export async function timeIt(
+  fn: () => unknown,
+  runs = 3,
+  warm = true,
+): Promise<{ med: number; min: number; max: number }> {
   if (warm) await fn();
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {

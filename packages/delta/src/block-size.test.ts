@@ -8,7 +8,12 @@ describe('sumSizes (generator.c:sum_sizes_sqroot)', () => {
   it('docs table, protocol >= 30', () => {
     expect(sumSizes(2000, p32)).toEqual({ blockLength: 700, s2Length: 2, count: 3, remainder: 600 });
     expect(sumSizes(1_000_000, p32)).toEqual({ blockLength: 1000, s2Length: 2, count: 1000, remainder: 0 });
-    expect(sumSizes(123_456_789, p32)).toEqual({ blockLength: 11104, s2Length: 3, count: 11119, remainder: 2517 });
+    expect(sumSizes(123_456_789, p32)).toEqual({
+      blockLength: 11104,
+      s2Length: 3,
+      count: 11119,
+      remainder: 2517,
+    });
     const g = sumSizes(1e9, p32);
     expect([g.blockLength, g.s2Length, g.count]).toEqual([31616, 3, 31630]);
     const h = sumSizes(2 ** 32, p32);
@@ -27,7 +32,12 @@ describe('sumSizes (generator.c:sum_sizes_sqroot)', () => {
     expect(sumSizes(2000, { ...p32, csumLength: 16 }).s2Length).toBe(16);
     expect(sumSizes(2000, { protocol: 32, xferSumLen: 8, csumLength: 16 }).s2Length).toBe(8);
     expect(sumSizes(2000, { protocol: 26, xferSumLen: 16, csumLength: 2 }).s2Length).toBe(2);
-    expect(sumSizes(1000, { ...p32, blockSize: 64 })).toEqual({ blockLength: 64, s2Length: 2, count: 16, remainder: 40 });
+    expect(sumSizes(1000, { ...p32, blockSize: 64 })).toEqual({
+      blockLength: 64,
+      s2Length: 2,
+      count: 16,
+      remainder: 40,
+    });
     expect(() => sumSizes(1000, { ...p32, blockSize: 200_000 })).toThrow(DeltaError);
   });
 });

@@ -19,7 +19,8 @@ function reference(sig: Signature, data: Uint8Array, c: StrongChecksum): DeltaTo
   const out: DeltaToken[] = [];
   const len = data.length;
   const lit = (from: number, to: number): void => {
-    for (let p = from; p < to; p += 32768) out.push({ type: 'literal', data: data.slice(p, Math.min(p + 32768, to)) });
+    for (let p = from; p < to; p += 32768)
+      out.push({ type: 'literal', data: data.slice(p, Math.min(p + 32768, to)) });
   };
   if (len === 0 || sig.count === 0) {
     lit(0, len);
@@ -66,7 +67,14 @@ function reference(sig: Signature, data: Uint8Array, c: StrongChecksum): DeltaTo
       break;
     }
     if (found >= 0 && strong) {
-      if (found !== want && want < sig.count && sig.sum1[want] === sum && blen(want) === l && s2eq(strong, want)) found = want;
+      if (
+        found !== want &&
+        want < sig.count &&
+        sig.sum1[want] === sum &&
+        blen(want) === l &&
+        s2eq(strong, want)
+      )
+        found = want;
       want = found + 1;
       lit(lastMatch, offset);
       out.push({ type: 'block', index: found });
@@ -129,7 +137,11 @@ const pairArb = fc
     } else if (kind === 'edit') {
       target = a.slice();
       for (let i = 0; i < b.length && i < target.length; i += 37) target[(i * 13) % target.length] = b[i]!;
-      target = new Uint8Array([...target.subarray(0, target.length >> 1), ...b.subarray(0, 20), ...target.subarray(target.length >> 1)]);
+      target = new Uint8Array([
+        ...target.subarray(0, target.length >> 1),
+        ...b.subarray(0, 20),
+        ...target.subarray(target.length >> 1),
+      ]);
     } else if (kind === 'short') target = b.subarray(0, Math.min(b.length, bs >> 1));
     else if (kind === 'dup') {
       basis = new Uint8Array([...a.subarray(0, 40), ...a.subarray(0, 40), ...a.subarray(0, 40)]);
@@ -158,20 +170,28 @@ describe('match + patch', () => {
 
   it('results are independent of async chunking (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(pairArb, fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 12 }), async ({ basis, target, bs }, cuts) => {
-        const sizes = sizesFor(basis.length, bs);
-        const sig = await createSignature(chunked(basis, cuts), { sizes, checksum: cs });
-        const sig2 = createSignatureSync(basis, { sizes, checksum: cs });
-        expect(Buffer.from(sig.sum2).equals(Buffer.from(sig2.sum2))).toBe(true);
-        expect(Array.from(sig.sum1)).toEqual(Array.from(sig2.sum1));
-        const sync = matchBlocksSync(sig, target, { checksum: cs });
-        const [tokens, digest] = await collect(matchBlocks(sig, chunked(target, cuts), { checksum: cs }));
-        expect(tokStr(tokens)).toBe(tokStr(sync.tokens));
-        expect(Buffer.from(digest).equals(Buffer.from(sync.digest))).toBe(true);
-        const [parts, d2] = await collect(applyDelta({ read: (o, n) => basis.slice(o, o + n) }, sig, chunkedTokens(tokens), { checksum: cs }));
-        expect(Buffer.from(Buffer.concat(parts)).equals(Buffer.from(target))).toBe(true);
-        expect(Buffer.from(d2).equals(Buffer.from(digest))).toBe(true);
-      }),
+      fc.asyncProperty(
+        pairArb,
+        fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 12 }),
+        async ({ basis, target, bs }, cuts) => {
+          const sizes = sizesFor(basis.length, bs);
+          const sig = await createSignature(chunked(basis, cuts), { sizes, checksum: cs });
+          const sig2 = createSignatureSync(basis, { sizes, checksum: cs });
+          expect(Buffer.from(sig.sum2).equals(Buffer.from(sig2.sum2))).toBe(true);
+          expect(Array.from(sig.sum1)).toEqual(Array.from(sig2.sum1));
+          const sync = matchBlocksSync(sig, target, { checksum: cs });
+          const [tokens, digest] = await collect(matchBlocks(sig, chunked(target, cuts), { checksum: cs }));
+          expect(tokStr(tokens)).toBe(tokStr(sync.tokens));
+          expect(Buffer.from(digest).equals(Buffer.from(sync.digest))).toBe(true);
+          const [parts, d2] = await collect(
+            applyDelta({ read: (o, n) => basis.slice(o, o + n) }, sig, chunkedTokens(tokens), {
+              checksum: cs,
+            }),
+          );
+          expect(Buffer.from(Buffer.concat(parts)).equals(Buffer.from(target))).toBe(true);
+          expect(Buffer.from(d2).equals(Buffer.from(digest))).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -189,7 +209,12 @@ describe('match + patch', () => {
     const basis = rnd(300_000, 1);
     const other = rnd(200_000, 2);
     // target: unrelated run (forces early flushes), then basis pieces, shifted copies and a tail
-    const target = new Uint8Array([...other.subarray(0, 150_000), ...basis.subarray(1000, 120_000), ...other.subarray(150_000), ...basis.subarray(200_001)]);
+    const target = new Uint8Array([
+      ...other.subarray(0, 150_000),
+      ...basis.subarray(1000, 120_000),
+      ...other.subarray(150_000),
+      ...basis.subarray(200_001),
+    ]);
     for (const bs of [700, 2048, 40_000]) {
       const sizes = sizesFor(basis.length, bs);
       const sig = createSignatureSync(basis, { sizes, checksum: cs });
@@ -199,7 +224,11 @@ describe('match + patch', () => {
         const [tokens] = await collect(matchBlocks(sig, chunked(target, cuts), { checksum: cs }));
         expect(tokStr(tokens)).toBe(tokStr(sync.tokens));
       }
-      expect(Buffer.from(applyDeltaSync(basis, sig, sync.tokens, { checksum: cs }).data).equals(Buffer.from(target))).toBe(true);
+      expect(
+        Buffer.from(applyDeltaSync(basis, sig, sync.tokens, { checksum: cs }).data).equals(
+          Buffer.from(target),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -207,7 +236,10 @@ describe('match + patch', () => {
     const data = new Uint8Array(600_000).fill(1);
     const sig = createSignatureSync(new Uint8Array(0), { sizes: sizesFor(0, 700), checksum: cs });
     const { tokens } = matchBlocksSync(sig, data, { checksum: cs });
-    expect(tokens.map((t) => (t.type === 'literal' ? t.data.length : -1))).toEqual([...Array(18).fill(32768), 10176]);
+    expect(tokens.map((t) => (t.type === 'literal' ? t.data.length : -1))).toEqual([
+      ...Array(18).fill(32768),
+      10176,
+    ]);
   });
 
   it('want_i prefers the sequential duplicate block; chains run from the highest index', () => {
@@ -218,7 +250,10 @@ describe('match + patch', () => {
     // first lookup finds block 3 (chain head) but want_i = 0 wins, then 1, 2
     expect(tokStr(tokens)).toBe('b0,b1,b2');
     const b2 = new Uint8Array([...new Uint8Array(16).fill(9), ...blk]);
-    const sig2 = createSignatureSync(new Uint8Array([...blk, ...new Uint8Array(16).fill(9), ...blk]), { sizes: sizesFor(48, 16), checksum: cs });
+    const sig2 = createSignatureSync(new Uint8Array([...blk, ...new Uint8Array(16).fill(9), ...blk]), {
+      sizes: sizesFor(48, 16),
+      checksum: cs,
+    });
     expect(tokStr(matchBlocksSync(sig2, b2, { checksum: cs }).tokens)).toBe('b1,b2');
   });
 
@@ -226,7 +261,8 @@ describe('match + patch', () => {
     // 1100 distinct 8-byte blocks with the same weak sum: d=(t,-2t,t) keeps s1 and s2
     const blocks: number[] = [];
     for (let t = 0; t < 41 && blocks.length < 1100 * 8; t++)
-      for (let u = 0; u < 41 && blocks.length < 1100 * 8; u++) blocks.push(t, 100 - 2 * t, t, u, 100 - 2 * u, u, 0, 0);
+      for (let u = 0; u < 41 && blocks.length < 1100 * 8; u++)
+        blocks.push(t, 100 - 2 * t, t, u, 100 - 2 * u, u, 0, 0);
     const basis = new Uint8Array(blocks);
     const sig = createSignatureSync(basis, { sizes: sizesFor(basis.length, 8), checksum: cs });
     expect(new Set(sig.sum1).size).toBe(1);
@@ -237,8 +273,8 @@ describe('match + patch', () => {
     for (const [t, want] of [
       [first, 'l'],
       [last, 'b1099'],
-      [at76, "b76"],
-      [at75, "l"],
+      [at76, 'b76'],
+      [at75, 'l'],
     ] as const) {
       const { tokens } = matchBlocksSync(sig, t, { checksum: cs });
       expect(tokStr(tokens).slice(0, want.length)).toBe(want);
@@ -249,10 +285,18 @@ describe('match + patch', () => {
   it('validates block indexes and basis length', async () => {
     const basis = new Uint8Array(100);
     const sig = createSignatureSync(basis, { sizes: sizesFor(100, 32), checksum: cs });
-    expect(() => applyDeltaSync(basis, sig, [{ type: 'block', index: 4 }], { checksum: cs })).toThrow(DeltaError);
-    expect(() => applyDeltaSync(basis, sig, [{ type: 'block', index: -1 }], { checksum: cs })).toThrow(DeltaError);
-    expect(() => applyDeltaSync(basis.subarray(0, 50), sig, [{ type: 'block', index: 3 }], { checksum: cs })).toThrow(DeltaError);
-    await expect(collect(applyDelta(null, sig, [{ type: 'block', index: 0 }], { checksum: cs }))).rejects.toThrow(DeltaError);
+    expect(() => applyDeltaSync(basis, sig, [{ type: 'block', index: 4 }], { checksum: cs })).toThrow(
+      DeltaError,
+    );
+    expect(() => applyDeltaSync(basis, sig, [{ type: 'block', index: -1 }], { checksum: cs })).toThrow(
+      DeltaError,
+    );
+    expect(() =>
+      applyDeltaSync(basis.subarray(0, 50), sig, [{ type: 'block', index: 3 }], { checksum: cs }),
+    ).toThrow(DeltaError);
+    await expect(
+      collect(applyDelta(null, sig, [{ type: 'block', index: 0 }], { checksum: cs })),
+    ).rejects.toThrow(DeltaError);
     expect(() => createSignatureSync(new Uint8Array(99), { sizes: sig, checksum: cs })).toThrow(DeltaError);
     // last block (4 bytes) has its own length
     expect(applyDeltaSync(basis, sig, [{ type: 'block', index: 3 }], { checksum: cs }).data.length).toBe(4);

@@ -19,6 +19,19 @@ export {
   type SumSizes,
   type SumSizesOptions,
 } from './block-size.js';
-export { createSignature, createSignatureSync, basisLength, type Signature, type SignatureOptions } from './signature.js';
-export { matchBlocks, matchBlocksSync, CHUNK_SIZE, MAX_CHAIN_LEN, type DeltaToken, type MatchOptions } from './match.js';
+export {
+  createSignature,
+  createSignatureSync,
+  basisLength,
+  type Signature,
+  type SignatureOptions,
+} from './signature.js';
+export {
+  matchBlocks,
+  matchBlocksSync,
+  CHUNK_SIZE,
+  MAX_CHAIN_LEN,
+  type DeltaToken,
+  type MatchOptions,
+} from './match.js';
 export { applyDelta, applyDeltaSync, type BasisReader, type PatchOptions } from './patch.js';

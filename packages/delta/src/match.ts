@@ -220,7 +220,12 @@ function scan(
         }
         if (matchedI >= 0 && strong !== null) {
           let mi = matchedI;
-          if (mi !== wantI && wantI < count && sum1[wantI] === sum && l === (wantI === count - 1 ? lastLen : B)) {
+          if (
+            mi !== wantI &&
+            wantI < count &&
+            sum1[wantI] === sum &&
+            l === (wantI === count - 1 ? lastLen : B)
+          ) {
             let eq = true;
             for (let j = 0, o = wantI * s2len; j < s2len; j++) {
               if (strong[j] !== sum2[o + j]) {

@@ -39,21 +39,25 @@ describe('checksum1', () => {
 describe('RollingChecksum', () => {
   it('roll equals recompute for any data and window (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 64 }), (d, w0) => {
-        const w = Math.min(w0, d.length);
-        const r = new RollingChecksum(d, 0, w);
-        for (let i = 0; i + w < d.length; i++) {
-          r.roll(d[i]!, d[i + w]!);
-          if (r.value !== checksum1(d, i + 1, i + 1 + w)) return false;
-        }
-        // shrink at end of file
-        const start = d.length - w;
-        for (let i = start; i < d.length; i++) {
-          r.rollOut(d[i]!);
-          if (r.value !== checksum1(d, i + 1, d.length) || r.length !== d.length - i - 1) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 64 }),
+        (d, w0) => {
+          const w = Math.min(w0, d.length);
+          const r = new RollingChecksum(d, 0, w);
+          for (let i = 0; i + w < d.length; i++) {
+            r.roll(d[i]!, d[i + w]!);
+            if (r.value !== checksum1(d, i + 1, i + 1 + w)) return false;
+          }
+          // shrink at end of file
+          const start = d.length - w;
+          for (let i = start; i < d.length; i++) {
+            r.rollOut(d[i]!);
+            if (r.value !== checksum1(d, i + 1, d.length) || r.length !== d.length - i - 1) return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -48,14 +48,23 @@ class SigBuilder {
   ) {
     checkSizes(sizes);
     if (sizes.s2Length > checksum.digestLength) {
-      throw new DeltaError('BAD_SUM_SIZES', `s2Length ${sizes.s2Length} > digest length ${checksum.digestLength}`);
+      throw new DeltaError(
+        'BAD_SUM_SIZES',
+        `s2Length ${sizes.s2Length} > digest length ${checksum.digestLength}`,
+      );
     }
     this.sum1 = new Uint32Array(sizes.count);
     this.sum2 = new Uint8Array(sizes.count * sizes.s2Length);
   }
 
   /** Adds the blocks of `data[start, end)` (all full except possibly the final one). */
-  add(data: Uint8Array, view: Int8Array, start: number, end: number, words: Int32Array | null = int32View(data)): void {
+  add(
+    data: Uint8Array,
+    view: Int8Array,
+    start: number,
+    end: number,
+    words: Int32Array | null = int32View(data),
+  ): void {
     const { blockLength: B, s2Length: s2, count } = this.sizes;
     const sum1 = this.sum1;
     const sum2 = this.sum2;
@@ -76,7 +85,10 @@ class SigBuilder {
 
   finish(total: number): Signature {
     if (this.n !== this.sizes.count || total !== basisLength(this.sizes)) {
-      throw new DeltaError('BAD_SIGNATURE', `basis length ${total} does not match sum sizes (${basisLength(this.sizes)})`);
+      throw new DeltaError(
+        'BAD_SIGNATURE',
+        `basis length ${total} does not match sum sizes (${basisLength(this.sizes)})`,
+      );
     }
     const { blockLength, s2Length, count, remainder } = this.sizes;
     return { blockLength, s2Length, count, remainder, sum1: this.sum1, sum2: this.sum2 };

@@ -82,7 +82,10 @@ describe('createStrongChecksum seeding rules', () => {
   });
 
   it('md5: seed first / last / none; whole file unseeded', async () => {
-    const md5 = (...a: Uint8Array[]): string => createHash('md5').update(cat(...a)).digest('hex');
+    const md5 = (...a: Uint8Array[]): string =>
+      createHash('md5')
+        .update(cat(...a))
+        .digest('hex');
     const a = await createStrongChecksum({ algorithm: 'md5', seed, protocol: 31 });
     expect(hex(a.blockSum(data))).toBe(md5(le32(seed), data));
     const b = await createStrongChecksum({ algorithm: 'md5', seed, protocol: 30, md5SeedFirst: false });
@@ -116,14 +119,20 @@ describe('createStrongChecksum seeding rules', () => {
     expect(hex(z.blockSum(data))).toBe(await md4(data));
     // proto 26: 700 + 4 = 704 = 11*64 bytes, so the block sum is busted (raw state)
     const old = await createStrongChecksum({ algorithm: 'md4', seed, protocol: 26 });
-    expect(hex(old.blockSum(data))).toBe(hex(new Md4({ busted: true }).update(data).update(le32(seed)).digest()));
+    expect(hex(old.blockSum(data))).toBe(
+      hex(new Md4({ busted: true }).update(data).update(le32(seed)).digest()),
+    );
     expect(hex(old.blockSum(data))).not.toBe(await md4(data, le32(seed)));
     expect(hex(old.blockSum(data.subarray(0, 699)))).toBe(await md4(data.subarray(0, 699), le32(seed)));
   });
 
   it('sha1 and none', async () => {
     const s = await createStrongChecksum({ algorithm: 'sha1', seed, protocol: 31 });
-    expect(hex(s.blockSum(data))).toBe(createHash('sha1').update(cat(le32(seed), data)).digest('hex'));
+    expect(hex(s.blockSum(data))).toBe(
+      createHash('sha1')
+        .update(cat(le32(seed), data))
+        .digest('hex'),
+    );
     const n = await createStrongChecksum({ algorithm: 'none', seed, protocol: 31 });
     expect(n.digestLength).toBe(1);
     expect(hex(n.fileHasher().digest())).toBe('00');

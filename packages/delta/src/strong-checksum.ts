@@ -21,7 +21,14 @@
  * MD5, SHA1), md4-legacy.ts (protocol < 27). See bench/README.md for figures.
  */
 import { createHash } from 'node:crypto';
-import { createMD4, createMD5, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';
+import {
+  createMD4,
+  createMD5,
+  createXXHash128,
+  createXXHash3,
+  createXXHash64,
+  type IHasher,
+} from 'hash-wasm';
 import { DeltaError } from './errors.js';
 import { Md4 } from './md4-legacy.js';
 
@@ -201,7 +208,8 @@ export async function createStrongChecksum(opts: ChecksumOptions): Promise<Stron
   const { algorithm } = opts;
   const seed = opts.seed | 0;
   const digestLength = DIGEST_LENGTHS[algorithm];
-  if (digestLength === undefined) throw new DeltaError('UNSUPPORTED', `unknown checksum ${String(algorithm)}`);
+  if (digestLength === undefined)
+    throw new DeltaError('UNSUPPORTED', `unknown checksum ${String(algorithm)}`);
   const seedBytes = le32(seed);
   const out = new Uint8Array(digestLength);
 
