@@ -6,7 +6,8 @@ export type DeltaErrorCode =
   | 'BAD_SUM_SIZES'
   | 'BAD_SIGNATURE'
   | 'BAD_OPTIONS'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'NOT_INITIALIZED';
 
 export class DeltaError extends Error {
   readonly code: DeltaErrorCode;

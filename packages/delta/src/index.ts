@@ -2,6 +2,7 @@ export { DeltaError, type DeltaErrorCode } from './errors.js';
 export { checksum1, RollingChecksum } from './rolling-checksum.js';
 export {
   createStrongChecksum,
+  createStrongChecksumSync,
   initDelta,
   DIGEST_LENGTHS,
   type StrongAlgorithm,

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createMD4, createXXHash128, createXXHash3, createXXHash64 } from 'hash-wasm';
 import { Md4 } from './md4-legacy.js';
-import { createStrongChecksum, type StrongAlgorithm } from './strong-checksum.js';
+import { DeltaError } from './errors.js';
+import {
+  createStrongChecksum,
+  createStrongChecksumSync,
+  initDelta,
+  type StrongAlgorithm,
+} from './strong-checksum.js';
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
 const le32 = (n: number): Uint8Array => {
@@ -147,5 +153,15 @@ describe('createStrongChecksum seeding rules', () => {
     f1.update(data.subarray(10));
     const a = f1.digest();
     expect(hex(f2.digest())).toBe(hex(a));
+  });
+
+  it('sync factory after initDelta(opts)', async () => {
+    const opts = { algorithm: 'xxh128', seed: 0x7777, protocol: 32 } as const;
+    expect(() => createStrongChecksumSync(opts)).toThrow(DeltaError);
+    await initDelta(opts);
+    const a = createStrongChecksumSync(opts);
+    const b = await createStrongChecksum(opts);
+    expect(hex(a.blockSum(data))).toBe(hex(b.blockSum(data)));
+    expect(createStrongChecksumSync({ algorithm: 'md4', seed: 3, protocol: 26 }).digestLength).toBe(16);
   });
 });

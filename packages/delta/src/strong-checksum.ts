@@ -92,16 +92,24 @@ function createWasm(alg: WasmAlg, seedLo: number, seedHi: number): Promise<IHash
 
 /** Block hashers are used synchronously (init/update/digest in one call), so they can be shared. */
 const blockHashers = new Map<string, Promise<IHasher>>();
+const readyBlock = new Map<string, IHasher>();
+const blockKey = (alg: WasmAlg, seedLo: number, seedHi: number): string => `${alg}:${seedLo}:${seedHi}`;
 function getBlockHasher(alg: WasmAlg, seedLo: number, seedHi: number): Promise<IHasher> {
-  const key = `${alg}:${seedLo}:${seedHi}`;
+  const key = blockKey(alg, seedLo, seedHi);
   let p = blockHashers.get(key);
   if (!p) {
-    p = createWasm(alg, seedLo, seedHi);
+    p = createWasm(alg, seedLo, seedHi).then((h) => {
+      if (blockHashers.has(key)) readyBlock.set(key, h);
+      return h;
+    });
     blockHashers.set(key, p);
     // Bound the cache: daemons use a fresh seed per connection.
     if (blockHashers.size > 64) {
       const first = blockHashers.keys().next().value;
-      if (first !== undefined && first !== key) blockHashers.delete(first);
+      if (first !== undefined && first !== key) {
+        blockHashers.delete(first);
+        readyBlock.delete(first);
+      }
     }
   }
   return p;
@@ -117,10 +125,15 @@ class SharedStreamHasher {
   constructor(readonly h: IHasher) {}
 }
 const streamHashers = new Map<WasmAlg, Promise<SharedStreamHasher>>();
+const readyStream = new Map<WasmAlg, SharedStreamHasher>();
 function getStreamHasher(alg: WasmAlg): Promise<SharedStreamHasher> {
   let p = streamHashers.get(alg);
   if (!p) {
-    p = createWasm(alg, 0, 0).then((h) => new SharedStreamHasher(h));
+    p = createWasm(alg, 0, 0).then((h) => {
+      const sh = new SharedStreamHasher(h);
+      readyStream.set(alg, sh);
+      return sh;
+    });
     streamHashers.set(alg, p);
   }
   return p;
@@ -194,9 +207,33 @@ function le32(seed: number): Uint8Array {
   return b;
 }
 
-/** Preloads the wasm hash modules (optional; createStrongChecksum does it lazily). */
-export async function initDelta(): Promise<void> {
-  await Promise.all((['md4', 'md5', 'xxh64', 'xxh3', 'xxh128'] as const).map((a) => getStreamHasher(a)));
+/** The wasm instances an algorithm/seed needs: [block hasher, stream hasher]. */
+function needs(opts: ChecksumOptions): [WasmAlg, number, number][] {
+  const seed = opts.seed | 0;
+  switch (opts.algorithm) {
+    case 'xxh64':
+    case 'xxh3':
+    case 'xxh128':
+      return [[opts.algorithm, seed >>> 0, seed < 0 ? 0xffffffff : 0]];
+    case 'md5':
+      return [['md5', 0, 0]];
+    case 'md4':
+      return opts.protocol < 27 ? [] : [['md4', 0, 0]];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Loads the wasm hash modules. With `opts`, also prepares the (seeded) instances
+ * those checksums need, so that createStrongChecksumSync(opts) works afterwards.
+ */
+export async function initDelta(opts?: ChecksumOptions | readonly ChecksumOptions[]): Promise<void> {
+  const list = opts === undefined ? [] : Array.isArray(opts) ? opts : [opts as ChecksumOptions];
+  await Promise.all([
+    ...(['md4', 'md5', 'xxh64', 'xxh3', 'xxh128'] as const).map((a) => getStreamHasher(a)),
+    ...list.flatMap((o) => needs(o).map(([a, lo, hi]) => getBlockHasher(a, lo, hi))),
+  ]);
 }
 
 /**
@@ -205,6 +242,19 @@ export async function initDelta(): Promise<void> {
  * repeated calls are cheap). The returned object is fully synchronous.
  */
 export async function createStrongChecksum(opts: ChecksumOptions): Promise<StrongChecksum> {
+  if (DIGEST_LENGTHS[opts.algorithm] === undefined) {
+    throw new DeltaError('UNSUPPORTED', `unknown checksum ${String(opts.algorithm)}`);
+  }
+  await initDelta(opts);
+  return createStrongChecksumSync(opts);
+}
+
+/**
+ * Synchronous factory; requires `await initDelta(opts)` (or a previous
+ * createStrongChecksum with the same algorithm and seed), else DeltaError
+ * 'NOT_INITIALIZED'.
+ */
+export function createStrongChecksumSync(opts: ChecksumOptions): StrongChecksum {
   const { algorithm } = opts;
   const seed = opts.seed | 0;
   const digestLength = DIGEST_LENGTHS[algorithm];
@@ -212,16 +262,29 @@ export async function createStrongChecksum(opts: ChecksumOptions): Promise<Stron
     throw new DeltaError('UNSUPPORTED', `unknown checksum ${String(algorithm)}`);
   const seedBytes = le32(seed);
   const out = new Uint8Array(digestLength);
+  const block = (alg: WasmAlg, lo: number, hi: number): IHasher => {
+    const h = readyBlock.get(blockKey(alg, lo, hi));
+    if (!h)
+      throw new DeltaError(
+        'NOT_INITIALIZED',
+        `await initDelta(opts) before createStrongChecksumSync (${alg})`,
+      );
+    return h;
+  };
+  const stream = (alg: WasmAlg): SharedStreamHasher => {
+    const h = readyStream.get(alg);
+    if (!h)
+      throw new DeltaError('NOT_INITIALIZED', `await initDelta() before createStrongChecksumSync (${alg})`);
+    return h;
+  };
 
   switch (algorithm) {
     case 'xxh64':
     case 'xxh3':
     case 'xxh128': {
       // C converts the int32 seed to a 64-bit integer: sign extension.
-      const [bh, sh] = await Promise.all([
-        getBlockHasher(algorithm, seed >>> 0, seed < 0 ? 0xffffffff : 0),
-        getStreamHasher(algorithm),
-      ]);
+      const bh = block(algorithm, seed >>> 0, seed < 0 ? 0xffffffff : 0);
+      const sh = stream(algorithm);
       const n = digestLength;
       return {
         algorithm,
@@ -239,7 +302,7 @@ export async function createStrongChecksum(opts: ChecksumOptions): Promise<Stron
       };
     }
     case 'md5': {
-      const bh = await getBlockHasher('md5', 0, 0);
+      const bh = block('md5', 0, 0);
       const seedFirst = opts.md5SeedFirst ?? true;
       const seeded = seed !== 0;
       return {
@@ -273,7 +336,8 @@ export async function createStrongChecksum(opts: ChecksumOptions): Promise<Stron
           fileHasher: () => new Md4FileHasher(new Md4({ busted: true, len32: true }).update(seedBytes)),
         };
       }
-      const [bh, sh] = await Promise.all([getBlockHasher('md4', 0, 0), getStreamHasher('md4')]);
+      const bh = block('md4', 0, 0);
+      const sh = stream('md4');
       const filePrefix = opts.protocol < 30 ? seedBytes : null; // CSUM_MD4_OLD vs CSUM_MD4
       return {
         algorithm,
