@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { NDX_FLIST_EOF, NDX_FLIST_OFFSET, XMIT } from '../constants.js';
 import { WireWriter } from '../wire/writer.js';
 import { compatSettings, decodeCompatFlags } from '../wire/compat.js';
-import { NdxState, decodeNdx } from '../wire/ndx.js';
+import { NdxState, decodeNdx, encodeNdx } from '../wire/ndx.js';
 import { WireReader } from '../wire/reader.js';
 import { FileListDecoder, FileListEncoder, type FileEntry, type FlistOptions } from './file-entry.js';
 import { decodeFlistTrailer, encodeFlistTrailer } from './id-list.js';
@@ -99,6 +99,7 @@ describe('rsync 3.5.0 captured file lists', () => {
     expect(dirs).toEqual(['.', 'sub']);
     let start = 1 + l0.length + 1;
     const names: string[] = [];
+    const subLists: FileEntry[][] = [];
     for (;;) {
       const n = decodeNdx(r, ndx);
       if (n === NDX_FLIST_EOF) break;
@@ -108,9 +109,25 @@ describe('rsync 3.5.0 captured file lists', () => {
       const l = readList(d, r);
       start += l.length + 1;
       names.push(...l.map((e) => e.name));
+      subLists.push(l);
       for (const e of sortFileList(l, protocol)) if ((e.mode & 0o170000) === 0o040000) dirs.push(e.name);
     }
     expect(names).toEqual(['sub/b.txt', 'sub/deep', 'sub/deep/c.bin']);
+    // byte-exact re-encode of the whole incremental stream
+    const enc = new FileListEncoder({ protocol, ...base, varintFlistFlags: true, incRecurse: true });
+    const w = new WireWriter();
+    const wn = new NdxState(protocol);
+    const lists = [l0, ...subLists];
+    let s2 = 1;
+    lists.forEach((l, i) => {
+      if (i > 0) encodeNdx(w, wn, NDX_FLIST_OFFSET - (i === 1 ? 1 : 2));
+      enc.startList(s2);
+      for (const e of l) enc.encode(w, { ...e, flags: e.flags & (XMIT.TOP_DIR | XMIT.NO_CONTENT_DIR) });
+      enc.end(w);
+      s2 += l.length + 1;
+    });
+    encodeNdx(w, wn, NDX_FLIST_EOF);
+    expect(Buffer.from(w.finish()).toString('hex')).toBe(Buffer.from(unhex(B2).subarray(14, r.offset)).toString('hex'));
     expect(dirs).toEqual(['.', 'sub', 'sub/deep']);
   });
 
