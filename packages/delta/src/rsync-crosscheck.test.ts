@@ -1,0 +1,93 @@
+/**
+ * Cross-check against the real rsync binary when it is installed: rsync's
+ * `--debug=deltasum2` prints every block match ("match at OFFSET ... j=INDEX"),
+ * which must equal the block tokens matchBlocksSync produces (and their offsets).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sumSizes } from './block-size.js';
+import { matchBlocksSync } from './match.js';
+import { createSignatureSync } from './signature.js';
+import { createStrongChecksum } from './strong-checksum.js';
+
+const RSYNC = '/usr/bin/rsync';
+const have = existsSync(RSYNC);
+
+describe.skipIf(!have)('matches real rsync (--debug=deltasum2)', () => {
+  const dir = have ? mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tsrsync-xc-')) : '';
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rsyncMatches = (basis: Uint8Array, target: Uint8Array, args: string[]): string[] => {
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    mkdirSync(join(dir, 'dst'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'f'), target);
+    writeFileSync(join(dir, 'dst', 'f'), basis);
+    const out = execFileSync(
+      RSYNC,
+      ['--no-whole-file', '-I', '--debug=deltasum2', ...args, join(dir, 'src', 'f'), join(dir, 'dst', 'f')],
+      { encoding: 'utf8' },
+    );
+    const r = [...out.matchAll(/^match at (\d+) last_match=\d+ j=(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    expect(r.length).toBeGreaterThan(0);
+    return r;
+  };
+
+  const ours = async (
+    basis: Uint8Array,
+    target: Uint8Array,
+    blockSize: number,
+    protocol: number,
+  ): Promise<string[]> => {
+    const cs = await createStrongChecksum({
+      algorithm: protocol >= 30 ? 'xxh128' : 'md4',
+      seed: 0,
+      protocol,
+    });
+    const sizes = sumSizes(basis.length, { protocol, xferSumLen: 16, blockSize });
+    const sig = createSignatureSync(basis, { sizes, checksum: cs });
+    const res: string[] = [];
+    let off = 0;
+    for (const t of matchBlocksSync(sig, target, { checksum: cs }).tokens) {
+      if (t.type === 'literal') off += t.data.length;
+      else {
+        res.push(`${off}:${t.index}`);
+        off += t.index === sizes.count - 1 && sizes.remainder ? sizes.remainder : sizes.blockLength;
+      }
+    }
+    return res;
+  };
+
+  const cat = (...a: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(a));
+  const basis = new Uint8Array(randomBytes(100_000));
+  const cases: [string, Uint8Array, Uint8Array][] = [
+    [
+      'moved, shifted and duplicated pieces',
+      basis,
+      cat(basis.subarray(20_000, 30_000), randomBytes(5), basis, basis.subarray(97_000)),
+    ],
+    ['all zero (duplicates, want_i)', new Uint8Array(50_000), new Uint8Array(61_234)],
+    ['long unmatched run then tail (early flush)', basis, cat(randomBytes(150_000), basis.subarray(99_300))],
+    [
+      'zero blocks inside random data',
+      cat(basis.subarray(0, 7000), new Uint8Array(7000), basis.subarray(0, 7000)),
+      cat(new Uint8Array(3500), basis.subarray(0, 9000), new Uint8Array(9000)),
+    ],
+  ];
+  for (const [name, a, b] of cases) {
+    it(`${name}, proto 32, 700 B blocks`, async () => {
+      expect(await ours(a, b, 700, 32)).toEqual(
+        rsyncMatches(a, b, ['--block-size=700', '--checksum-choice=xxh128']),
+      );
+    });
+  }
+  it('proto 29 (md4), 512 B blocks', async () => {
+    const [, a, b] = cases[0]!;
+    expect(await ours(a, b, 512, 29)).toEqual(rsyncMatches(a, b, ['--block-size=512', '--protocol=29']));
+  });
+});
