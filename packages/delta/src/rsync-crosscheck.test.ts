@@ -90,4 +90,34 @@ describe.skipIf(!have)('matches real rsync (--debug=deltasum2)', () => {
     const [, a, b] = cases[0]!;
     expect(await ours(a, b, 512, 29)).toEqual(rsyncMatches(a, b, ['--block-size=512', '--protocol=29']));
   });
+
+  it('whole-file digests equal rsync --out-format=%C (sender file sum, seed 77)', async () => {
+    const data = new Uint8Array(randomBytes(70_001));
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    mkdirSync(join(dir, 'dst'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'h'), data);
+    for (const alg of ['xxh128', 'xxh3', 'xxh64', 'md5', 'md4'] as const) {
+      writeFileSync(join(dir, 'dst', 'h'), data.subarray(0, 30_000));
+      const out = execFileSync(
+        RSYNC,
+        [
+          '--no-whole-file',
+          '-I',
+          '--checksum-seed=77',
+          `--checksum-choice=${alg}`,
+          '--out-format=%C',
+          join(dir, 'src', 'h'),
+          join(dir, 'dst', 'h'),
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+      const cs = await createStrongChecksum({ algorithm: alg, seed: 77, protocol: 32 });
+      const fh = cs.fileHasher();
+      fh.update(data);
+      const d = fh.digest();
+      // util2.c:sum_as_hex() prints xxh sums byte-reversed (canonical), md4/md5 in order
+      const hex = Buffer.from(alg.startsWith('xxh') ? d.slice().reverse() : d).toString('hex');
+      expect(hex, alg).toBe(out);
+    }
+  });
 });
