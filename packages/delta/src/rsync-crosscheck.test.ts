@@ -120,4 +120,35 @@ describe.skipIf(!have)('matches real rsync (--debug=deltasum2)', () => {
       expect(hex, alg).toBe(out);
     }
   });
+
+  it("weak sums equal the generator's (--debug=deltasum3 chunk lines)", async () => {
+    const a = new Uint8Array(randomBytes(20_000));
+    const b = a.slice(100);
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    mkdirSync(join(dir, 'dst'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'w'), b);
+    writeFileSync(join(dir, 'dst', 'w'), a);
+    const out = execFileSync(
+      RSYNC,
+      [
+        '--no-whole-file',
+        '-I',
+        '--block-size=700',
+        '--debug=deltasum3',
+        join(dir, 'src', 'w'),
+        join(dir, 'dst', 'w'),
+      ],
+      { encoding: 'utf8' },
+    );
+    const theirs = [...out.matchAll(/^chunk\[(\d+)\] offset=\d+ len=\d+ sum1=([0-9a-f]+)/gm)].map(
+      (m) => `${m[1]}:${m[2]}`,
+    );
+    const cs = await createStrongChecksum({ algorithm: 'xxh128', seed: 0, protocol: 32 });
+    const sig = createSignatureSync(a, {
+      sizes: sumSizes(a.length, { protocol: 32, xferSumLen: 16, blockSize: 700 }),
+      checksum: cs,
+    });
+    expect(theirs.length).toBe(sig.count);
+    expect(Array.from(sig.sum1, (v, i) => `${i}:${v.toString(16).padStart(8, '0')}`)).toEqual(theirs);
+  });
 });
