@@ -15,3 +15,7 @@ export * from './transfer/item.js';
 export * from './transfer/tokens.js';
 export * from './transfer/stats.js';
 // end codecs
+// daemon
+export * from './transport/index.js';
+export * from './daemon/index.js';
+// end daemon

@@ -1,0 +1,3 @@
+export * from './transport.js';
+export * from './tcp.js';
+export * from './byte-reader.js';

@@ -1,0 +1,184 @@
+/**
+ * Byte transports: a pull-style reader plus a promise-based writer.
+ *
+ * `read()` resolves with the next chunk, or `null` at end of stream. Data is
+ * only pulled from the underlying stream when the caller asks, so a slow
+ * consumer applies back-pressure. `write()` resolves once the stream accepts
+ * more data ('drain').
+ */
+import type { Duplex } from 'node:stream';
+import { RsyncError, StreamError } from '../errors.js';
+
+export interface Transport {
+  /** Next chunk of bytes, or `null` at end of stream. Rejects if the stream failed. */
+  read(): Promise<Uint8Array | null>;
+  /** Writes `data`; resolves when the transport can take more (back-pressure). */
+  write(data: Uint8Array): Promise<void>;
+  /** Half-closes the write side after pending data is flushed. */
+  end(): Promise<void>;
+  /** Tears the transport down; pending and later reads/writes reject with `err`. */
+  destroy(err?: Error): void;
+}
+
+/** Adapts a Node duplex stream (net.Socket, child stdio pair, ...) to `Transport`. */
+export function duplexTransport(stream: Duplex): Transport {
+  let failure: Error | undefined;
+  let ended = false;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  stream.pause();
+  stream.on('readable', wake);
+  stream.on('end', () => {
+    ended = true;
+    wake();
+  });
+  stream.on('error', (e: Error) => {
+    failure ??= e;
+    wake();
+  });
+  stream.on('close', () => {
+    ended = true;
+    wake();
+  });
+
+  const streamError = (e: Error) =>
+    e instanceof RsyncError ? e : new StreamError(`connection error: ${e.message}`, { cause: e });
+
+  return {
+    async read() {
+      for (;;) {
+        if (failure) throw streamError(failure);
+        const chunk = stream.read() as Buffer | string | null;
+        if (chunk !== null) {
+          return typeof chunk === 'string' ? Buffer.from(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+        if (ended || stream.readableEnded) return null;
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+    write(data) {
+      if (failure) return Promise.reject(streamError(failure));
+      if (stream.destroyed || stream.writableEnded) {
+        return Promise.reject(new StreamError('write on a closed connection'));
+      }
+      return new Promise<void>((resolve, reject) => {
+        const ok = stream.write(data, (err) => {
+          if (err) reject(streamError(err));
+        });
+        if (ok) {
+          resolve();
+          return;
+        }
+        const onDrain = () => {
+          cleanup();
+          resolve();
+        };
+        const onGone = () => {
+          cleanup();
+          reject(streamError(failure ?? new Error('connection closed while writing')));
+        };
+        const cleanup = () => {
+          stream.off('drain', onDrain);
+          stream.off('close', onGone);
+          stream.off('error', onGone);
+        };
+        stream.on('drain', onDrain);
+        stream.on('close', onGone);
+        stream.on('error', onGone);
+      });
+    },
+    end() {
+      return new Promise<void>((resolve) => {
+        if (stream.writableEnded || stream.destroyed) {
+          resolve();
+          return;
+        }
+        stream.end(() => resolve());
+      });
+    },
+    destroy(err) {
+      if (err) failure ??= err;
+      stream.destroy(err);
+      wake();
+    },
+  };
+}
+
+export interface MemoryPairOptions {
+  /** Bytes queued on one side before `write()` waits for the reader (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+class MemoryEnd implements Transport {
+  queue: Uint8Array[] = [];
+  queued = 0;
+  eof = false;
+  failure: Error | undefined;
+  readWaiters: (() => void)[] = [];
+  drainWaiters: (() => void)[] = [];
+  peer!: MemoryEnd;
+  constructor(private readonly hwm: number) {}
+
+  private static wakeAll(list: (() => void)[]): void {
+    for (const f of list.splice(0)) f();
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const chunk = this.queue.shift();
+      if (chunk) {
+        this.queued -= chunk.byteLength;
+        if (this.queued < this.hwm) MemoryEnd.wakeAll(this.drainWaiters);
+        return chunk;
+      }
+      if (this.eof) return null;
+      await new Promise<void>((r) => this.readWaiters.push(r));
+    }
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    const p = this.peer;
+    if (this.failure) throw this.failure;
+    if (p.eof || p.failure) throw new StreamError('write on a closed connection');
+    if (data.byteLength > 0) {
+      p.queue.push(data.slice());
+      p.queued += data.byteLength;
+      MemoryEnd.wakeAll(p.readWaiters);
+    }
+    while (p.queued >= this.hwm && !p.failure && !this.failure) {
+      await new Promise<void>((r) => p.drainWaiters.push(r));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  end(): Promise<void> {
+    this.peer.eof = true;
+    MemoryEnd.wakeAll(this.peer.readWaiters);
+    return Promise.resolve();
+  }
+
+  destroy(err?: Error): void {
+    const e = err ?? new StreamError('connection destroyed');
+    this.failure ??= e;
+    this.peer.failure ??= new StreamError('connection reset by peer', { cause: e });
+    for (const side of [this, this.peer]) {
+      MemoryEnd.wakeAll(side.readWaiters);
+      MemoryEnd.wakeAll(side.drainWaiters);
+    }
+  }
+}
+
+/** Two connected in-memory transports (what one writes, the other reads). */
+export function memoryTransportPair(opts: MemoryPairOptions = {}): [Transport, Transport] {
+  const hwm = opts.highWaterMark ?? 64 * 1024;
+  const a = new MemoryEnd(hwm);
+  const b = new MemoryEnd(hwm);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
