@@ -282,6 +282,27 @@ describe('match + patch', () => {
     }
   });
 
+  it('async BasisReader: awaited reads, short reads rejected', async () => {
+    const basis = new Uint8Array(256).map((_, i) => i);
+    const sig = createSignatureSync(basis, { sizes: sizesFor(256, 64), checksum: cs });
+    const reader = { read: async (o: number, n: number) => basis.slice(o, o + n) };
+    const tokens: DeltaToken[] = [
+      { type: 'block', index: 3 },
+      { type: 'literal', data: new Uint8Array([1, 2]) },
+      { type: 'block', index: 0 },
+    ];
+    const [parts, digest] = await collect(applyDelta(reader, sig, tokens, { checksum: cs }));
+    const want = new Uint8Array([...basis.subarray(192), 1, 2, ...basis.subarray(0, 64)]);
+    expect(Buffer.concat(parts).equals(Buffer.from(want))).toBe(true);
+    expect(
+      Buffer.from(digest).equals(Buffer.from(applyDeltaSync(basis, sig, tokens, { checksum: cs }).digest)),
+    ).toBe(true);
+    const short = { read: async (o: number, n: number) => basis.slice(o, o + n - 1) };
+    await expect(collect(applyDelta(short, sig, tokens, { checksum: cs }))).rejects.toMatchObject({
+      code: 'SHORT_BASIS',
+    });
+  });
+
   it('validates block indexes and basis length', async () => {
     const basis = new Uint8Array(100);
     const sig = createSignatureSync(basis, { sizes: sizesFor(100, 32), checksum: cs });
