@@ -198,7 +198,7 @@ describe('file list round trip', () => {
         expect(new Set(kept).size).toBe(kept.length);
         expect(new Set(kept)).toEqual(new Set(got.map((e) => e.name)));
       }),
-      { numRuns: 600 },
+      { numRuns: 1000 },
     );
   });
 

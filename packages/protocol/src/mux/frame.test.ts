@@ -65,7 +65,7 @@ describe('mux frames', () => {
         expect(norm(got)).toEqual(norm(frames));
         expect(d.idle).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
   it('garbage never crashes', () => {
@@ -77,7 +77,7 @@ describe('mux frames', () => {
           expect(e).toBeInstanceOf(ProtocolError);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -140,7 +140,7 @@ describe('round trips', () => {
           expect(r.remaining).toBe(0);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
   it('items', () => {
@@ -180,7 +180,7 @@ describe('round trips', () => {
         }
         expect(r.remaining).toBe(0);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
   it('tokens', () => {
@@ -196,7 +196,7 @@ describe('round trips', () => {
         const r = new WireReader(w.finish());
         expect(toks.map(() => decodeToken(r))).toEqual(toks);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
     encodeBlockToken(new WireWriter(), 0);
   });
@@ -208,7 +208,7 @@ describe('round trips', () => {
         encodeStats(w, s, p);
         expect(decodeStats(new WireReader(w.finish()), p)).toEqual(s);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
   it('random bytes never crash the transfer decoders', () => {
@@ -228,7 +228,7 @@ describe('round trips', () => {
           }
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });

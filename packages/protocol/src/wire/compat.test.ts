@@ -48,7 +48,7 @@ describe('compat', () => {
         expect(decodeCompatFlags(r)).toBe(f);
         expect(decodeNameList(r)).toEqual(names);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -120,7 +120,7 @@ describe('round trips', () => {
         const r = new WireReader(new WireWriter().vstring(s).finish());
         expect(r.vstring()).toEqual(s);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
   it('random bytes never crash the primitive readers', () => {
