@@ -1,9 +1,68 @@
 /** Entry point of the `tsrsync` command: returns the process exit code (rsync's codes). */
-export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write('usage: tsrsync <pull|push|ls|snapshot|daemon> [options] ...\n');
-    return 0;
+import { RsyncError } from '@tsrsync/protocol';
+import { UsageError } from './args.js';
+import { runLs } from './commands/ls.js';
+import { runPull } from './commands/pull.js';
+import { EXIT_TEXT, stdio, type ConsoleOutput } from './output.js';
+import { VERSION } from './version.js';
+
+const USAGE = `tsrsync ${VERSION} -- the rsync protocol in TypeScript
+
+Usage:
+  tsrsync pull [options] SRC... DEST     copy from an rsync daemon (HOST::MODULE[/PATH], rsync://...)
+  tsrsync ls [options] HOST::[MODULE[/PATH]]   list modules or files
+  tsrsync push [options] SRC... DEST     copy to an rsync daemon
+  tsrsync snapshot [options] SRC ROOT    take a link-dest snapshot
+  tsrsync daemon [options]               serve modules to rsync clients
+
+pull and push behave as rsync -a; options use rsync's names (-v, -i, -z, -c, -H,
+--delete, --exclude, --link-dest, --checksum-choice, --compress-choice, --protocol,
+--password-file, --port, --timeout, --stats, --progress, --list-only, ...).
+`;
+
+export async function main(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return 0;
+      case '--version':
+      case 'version':
+        io.out(`tsrsync ${VERSION}  protocol version 32\n`);
+        return 0;
+      case 'pull':
+        return await runPull(rest, io);
+      case 'ls':
+        return await runLs(rest, io);
+      default:
+        io.err(`tsrsync: unknown command: ${cmd}\n${USAGE}`);
+        return 1;
+    }
+  } catch (e) {
+    return reportError(e, io);
   }
-  process.stderr.write(`tsrsync: unknown command: ${argv[0]}\n`);
-  return 1;
+}
+
+export function reportError(e: unknown, io: ConsoleOutput): number {
+  if (e instanceof UsageError) {
+    io.err(
+      `tsrsync: ${e.message}\nrsync error: syntax or usage error (code 1) [client=tsrsync ${VERSION}]\n`,
+    );
+    return 1;
+  }
+  if (e instanceof RsyncError) {
+    const code = e.exitCode;
+    const remoteEnded = (e.data as { remoteExit?: boolean } | undefined)?.remoteExit === true;
+    if (!remoteEnded && !/^rsync error:/.test(e.message)) io.err(`${e.message.replace(/\n?$/, '\n')}`);
+    io.err(
+      `rsync error: ${EXIT_TEXT[code] ?? 'unexplained error'} (code ${code}) [Receiver=tsrsync ${VERSION}]\n`,
+    );
+    return code;
+  }
+  io.err(`tsrsync: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return 12;
 }

@@ -19,3 +19,17 @@ export * from './transfer/stats.js';
 export * from './transport/index.js';
 export * from './daemon/index.js';
 // end daemon
+// transfer engine
+export * from './options/transfer-options.js';
+export * from './options/server-args.js';
+export * from './filter/index.js';
+export * from './session/data-in.js';
+export * from './session/data-out.js';
+export * from './session/settings.js';
+export * from './session/setup.js';
+export * from './receiver/reporter.js';
+export * from './flist/file-list.js';
+export { pullFromDaemon, type DaemonPullOptions } from './client/pull.js';
+export type { TransferResult } from './client/receive-session.js';
+export type { DaemonTarget } from './client/daemon-connect.js';
+export { transferExitCode } from './client/exit-code.js';

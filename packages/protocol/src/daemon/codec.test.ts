@@ -19,7 +19,9 @@ describe('md4', () => {
     expect(hex(md4(Buffer.from('abc')))).toBe('a448017aaf21d8525fc10ae87aa6729d');
     expect(hex(md4(Buffer.from('message digest')))).toBe('d9130a8164549fe818874806e1c7014b');
     expect(
-      hex(md4(Buffer.from('12345678901234567890123456789012345678901234567890123456789012345678901234567890'))),
+      hex(
+        md4(Buffer.from('12345678901234567890123456789012345678901234567890123456789012345678901234567890')),
+      ),
     ).toBe('e33b4ddc9c38f2199c3e7b164fcc0536');
   });
 });
@@ -67,11 +69,16 @@ describe('auth', () => {
     const pw = 'secret';
     const ch = 'abcdefghijklmnopqrstuv';
     for (const d of ['sha512', 'sha256', 'sha1', 'md5'] as const) {
-      const want = createHash(d).update(pw + ch).digest('base64').replace(/=+$/, '');
+      const want = createHash(d)
+        .update(pw + ch)
+        .digest('base64')
+        .replace(/=+$/, '');
       expect(authResponse(d, pw, ch)).toBe(want);
     }
     expect(authResponse('md4', pw, ch)).toBe(
-      Buffer.from(md4(Buffer.from(pw + ch))).toString('base64').replace(/=+$/, ''),
+      Buffer.from(md4(Buffer.from(pw + ch)))
+        .toString('base64')
+        .replace(/=+$/, ''),
     );
     expect(authResponse('md4-old', pw, ch)).toBe(
       Buffer.from(md4(Buffer.concat([Buffer.alloc(4), Buffer.from(pw + ch)])))
@@ -86,7 +93,9 @@ describe('auth', () => {
 describe('module lines', () => {
   test('format/parse', () => {
     expect(formatModuleLine({ name: 'mod', comment: 'test module' })).toBe('mod            \ttest module\n');
-    expect(formatModuleLine({ name: 'averyverylongmodulename', comment: '' })).toBe('averyverylongmodulename\t\n');
+    expect(formatModuleLine({ name: 'averyverylongmodulename', comment: '' })).toBe(
+      'averyverylongmodulename\t\n',
+    );
     expect(parseModuleLine('mod            \ttest module')).toEqual({ name: 'mod', comment: 'test module' });
     expect(parseModuleLine('motd text')).toBeUndefined();
   });

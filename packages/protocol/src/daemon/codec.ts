@@ -89,7 +89,10 @@ export function chooseProtocol(ours: number, peer: Greeting): number {
  * our most preferred digest that the peer also lists. Without a list the
  * assumed list is `md5` (proto >= 30) or `md4` (< 30), and md4 then means md4-old.
  */
-export function chooseAuthDigest(peerDigests: readonly string[] | undefined, protocol: number): NegotiatedAuthDigest {
+export function chooseAuthDigest(
+  peerDigests: readonly string[] | undefined,
+  protocol: number,
+): NegotiatedAuthDigest {
   if (peerDigests === undefined) return protocol >= 30 ? 'md5' : 'md4-old';
   const theirs = new Set(peerDigests);
   for (const d of AUTH_DIGESTS) if (theirs.has(d)) return d;
@@ -123,7 +126,11 @@ const enc = (s: string | Uint8Array) => (typeof s === 'string' ? Buffer.from(s, 
  * Auth response: base64_nopad(H(password || challenge)), as authenticate.c:generate_hash().
  * md4-old prefixes a 4-byte little-endian zero seed.
  */
-export function authResponse(digest: NegotiatedAuthDigest, password: string | Uint8Array, challenge: string): string {
+export function authResponse(
+  digest: NegotiatedAuthDigest,
+  password: string | Uint8Array,
+  challenge: string,
+): string {
   const pw = enc(password);
   const ch = enc(challenge);
   let out: Uint8Array;

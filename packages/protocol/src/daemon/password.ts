@@ -43,10 +43,9 @@ export async function readPasswordFile(file: string): Promise<string> {
       fh = await fsp.open(file, constants.O_RDONLY | constants.O_NOCTTY);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new PasswordFileError(
-        `rsync: could not open password file ${file}: ${err.message}`,
-        { cause: e },
-      );
+      throw new PasswordFileError(`rsync: could not open password file ${file}: ${err.message}`, {
+        cause: e,
+      });
     }
     try {
       const st = await fh.stat();
@@ -69,7 +68,10 @@ export async function readPasswordFile(file: string): Promise<string> {
 }
 
 /** Lazy password getter: password file if given, else $RSYNC_PASSWORD, else ''. */
-export function passwordSource(passwordFile: string | undefined, env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
+export function passwordSource(
+  passwordFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): () => Promise<string> {
   return async () => {
     if (passwordFile !== undefined) return readPasswordFile(passwordFile);
     return env['RSYNC_PASSWORD'] ?? '';

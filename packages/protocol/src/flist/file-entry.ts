@@ -139,12 +139,20 @@ export function isSpecial(mode: number): boolean {
 }
 export function isValidModeType(mode: number): boolean {
   const t = mode & S_IFMT;
-  return t === S_IFREG || t === S_IFDIR || t === S_IFLNK || t === S_IFCHR || t === S_IFBLK || t === S_IFIFO || t === S_IFSOCK;
+  return (
+    t === S_IFREG ||
+    t === S_IFDIR ||
+    t === S_IFLNK ||
+    t === S_IFCHR ||
+    t === S_IFBLK ||
+    t === S_IFIFO ||
+    t === S_IFSOCK
+  );
 }
 
 /** Linux dev_t (32-bit, glibc layout) from major/minor; used only by proto 27. */
 export function makeDev32(major: number, minor: number): number {
-  return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) | 0;
+  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12) | 0;
 }
 export function devMajor32(dev: number): number {
   return (dev >>> 8) & 0xfff;
@@ -168,15 +176,30 @@ interface PrevState {
 }
 
 function freshState(): PrevState {
-  return { name: new Uint8Array(0), mtime: 0, atime: 0, crtime: 0, mode: 0, uid: 0, gid: 0, rdev: 0, rdevMajor: 0, rdevMinor: 0, dev: 0 };
+  return {
+    name: new Uint8Array(0),
+    mtime: 0,
+    atime: 0,
+    crtime: 0,
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    rdev: 0,
+    rdevMajor: 0,
+    rdevMinor: 0,
+    dev: 0,
+  };
 }
 
 function checkOptions(o: FlistOptions): void {
-  if (!Number.isInteger(o.protocol) || o.protocol < 27 || o.protocol > 40) throw new RangeError(`unsupported protocol ${o.protocol}`);
-  if (o.preserveAcls || o.preserveXattrs) throw new ProtocolError('ACL/xattr file-list data is not supported');
+  if (!Number.isInteger(o.protocol) || o.protocol < 27 || o.protocol > 40)
+    throw new RangeError(`unsupported protocol ${o.protocol}`);
+  if (o.preserveAcls || o.preserveXattrs)
+    throw new ProtocolError('ACL/xattr file-list data is not supported');
   if (o.alwaysChecksum) {
     const n = o.checksumLength ?? 0;
-    if (!Number.isInteger(n) || n < 1 || n > LIMITS.MAX_DIGEST_LEN) throw new RangeError(`bad checksumLength ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > LIMITS.MAX_DIGEST_LEN)
+      throw new RangeError(`bad checksumLength ${n}`);
   }
 }
 
@@ -189,7 +212,8 @@ export function readIdName(r: WireReader): string | undefined {
   const len = r.u8();
   if (len === 0) return undefined;
   const b = r.bytes(len);
-  for (const c of b) if (c < 0x20 || c === 0x7f) throw new ProtocolError('control character in user/group name');
+  for (const c of b)
+    if (c < 0x20 || c === 0x7f) throw new ProtocolError('control character in user/group name');
   return decodeUtf8(b);
 }
 
@@ -222,7 +246,8 @@ export class FileListDecoder {
   startList(ndxStart: number, dirName?: Uint8Array | string): void {
     this.ndxStart = ndxStart;
     this.current = [];
-    this.expectedDir = dirName === undefined ? undefined : typeof dirName === 'string' ? encodeUtf8(dirName) : dirName;
+    this.expectedDir =
+      dirName === undefined ? undefined : typeof dirName === 'string' ? encodeUtf8(dirName) : dirName;
   }
 
   /** Entries decoded so far in the current list (transmission order). */
@@ -265,7 +290,8 @@ export class FileListDecoder {
         return 'end';
       }
     }
-    if (this.total >= (o.maxEntries ?? LIMITS.MAX_FLIST_ENTRIES)) throw new ProtocolError('too many file-list entries');
+    if (this.total >= (o.maxEntries ?? LIMITS.MAX_FLIST_ENTRIES))
+      throw new ProtocolError('too many file-list entries');
 
     const st = { ...this.st };
     const ndx = this.ndxStart + this.current.length;
@@ -275,15 +301,22 @@ export class FileListDecoder {
     let l2: number;
     if (flags & XMIT.LONG_NAME) l2 = proto >= 30 ? r.varint() : r.i32();
     else l2 = r.u8();
-    if (l1 > st.name.length) throw new ProtocolError(`name prefix ${l1} longer than previous name (${st.name.length})`);
+    if (l1 > st.name.length)
+      throw new ProtocolError(`name prefix ${l1} longer than previous name (${st.name.length})`);
     if (l2 < 0 || l2 >= MAXPATHLEN - l1) throw new ProtocolError(`file name too long (l1=${l1} l2=${l2})`);
     const raw = new Uint8Array(l1 + l2);
     raw.set(st.name.subarray(0, l1));
     raw.set(r.bytes(l2), l1);
     st.name = raw;
     const nameBytes = checkReceivedName(raw, o.relativePaths ? { relativePaths: true } : {});
-    if (o.incRecurse && this.expectedDir !== undefined && !bytesEqual(dirnameOf(nameBytes), this.expectedDir)) {
-      throw new ProtocolError(`invalid path from sender (not in the announced directory): ${decodeUtf8(nameBytes)}`);
+    if (
+      o.incRecurse &&
+      this.expectedDir !== undefined &&
+      !bytesEqual(dirnameOf(nameBytes), this.expectedDir)
+    ) {
+      throw new ProtocolError(
+        `invalid path from sender (not in the announced directory): ${decodeUtf8(nameBytes)}`,
+      );
     }
 
     // hard-link follower (proto >= 30)
@@ -297,11 +330,20 @@ export class FileListDecoder {
       if (firstHlinkNdx < 0 || firstHlinkNdx >= ndx) {
         throw new ProtocolError(`hard-link reference out of range: ${firstHlinkNdx} (${ndx})`);
       }
-      if (!this.hlinkFirsts.has(firstHlinkNdx)) throw new ProtocolError(`hard-link reference ${firstHlinkNdx} is not a hard-link leader`);
+      if (!this.hlinkFirsts.has(firstHlinkNdx))
+        throw new ProtocolError(`hard-link reference ${firstHlinkNdx} is not a hard-link leader`);
       if (firstHlinkNdx >= this.ndxStart) first = this.current[firstHlinkNdx - this.ndxStart];
     }
 
-    const entry: FileEntry = { name: decodeUtf8(nameBytes), nameBytes, mode: 0, size: 0, mtime: 0, flags, ndx };
+    const entry: FileEntry = {
+      name: decodeUtf8(nameBytes),
+      nameBytes,
+      mode: 0,
+      size: 0,
+      mtime: 0,
+      flags,
+      ndx,
+    };
 
     if (first !== undefined) {
       // Abbreviated entry: everything comes from the first member.
@@ -413,7 +455,6 @@ export class FileListDecoder {
       if (proto >= 30) {
         if (flags & XMIT.HLINK_FIRST) {
           entry.hardLink = { firstNdx: ndx, first: true };
-          this.hlinkFirsts.add(ndx);
         } else {
           // reference into an earlier sub-list: a full entry follows
           entry.hardLink = { firstNdx: firstHlinkNdx, first: false };
@@ -424,7 +465,6 @@ export class FileListDecoder {
         const key = `${st.dev}:${ino}`;
         const f = this.idev.get(key);
         entry.hardLink = { dev: st.dev, ino, firstNdx: f ?? ndx, first: f === undefined };
-        if (f === undefined) this.idev.set(key, ndx);
       }
     }
     if (o.alwaysChecksum && (isReg(mode) || proto < 28)) {
@@ -439,6 +479,12 @@ export class FileListDecoder {
     const nb = entry.nameBytes;
     if (nb.length === 1 && nb[0] === 0x2e && !isDir(entry.mode)) {
       throw new ProtocolError('rejecting non-directory transfer-root entry "."');
+    }
+    // side effects only once the whole entry was read (a ShortRead retry re-decodes it)
+    const hl = entry.hardLink;
+    if (hl?.first && entry.ndx !== undefined) {
+      if (hl.dev !== undefined && hl.ino !== undefined) this.idev.set(`${hl.dev}:${hl.ino}`, entry.ndx);
+      else this.hlinkFirsts.add(entry.ndx);
     }
     this.st = st;
     this.current.push(entry);
@@ -499,9 +545,11 @@ export class FileListEncoder {
     const st = this.st;
     const ndx = this.ndxStart + this.used;
     const name = e.nameBytes ?? encodeUtf8(e.name ?? '');
-    if (name.length === 0 || name.length >= MAXPATHLEN) throw new RangeError(`bad file name length ${name.length}`);
+    if (name.length === 0 || name.length >= MAXPATHLEN)
+      throw new RangeError(`bad file name length ${name.length}`);
     const mode = e.mode;
-    if (!isValidModeType(mode) && !(mode === 0 && o.missingArgs)) throw new RangeError(`bad mode 0${mode.toString(8)}`);
+    if (!isValidModeType(mode) && !(mode === 0 && o.missingArgs))
+      throw new RangeError(`bad mode 0${mode.toString(8)}`);
 
     let xflags = 0;
     if (isDir(mode)) {
@@ -513,7 +561,8 @@ export class FileListEncoder {
 
     let rdevMajor = e.rdevMajor ?? 0;
     let rdevMinor = e.rdevMinor ?? 0;
-    const sendRdev = (o.preserveDevices && isDevice(mode)) || (o.preserveSpecials && isSpecial(mode) && proto < 31);
+    const sendRdev =
+      (o.preserveDevices && isDevice(mode)) || (o.preserveSpecials && isSpecial(mode) && proto < 31);
     if (o.preserveDevices && isDevice(mode)) {
       if (proto < 28) {
         const raw = makeDev32(rdevMajor, rdevMinor);
@@ -592,11 +641,13 @@ export class FileListEncoder {
         } else if (hl.firstNdx === undefined || hl.firstNdx === ndx || hl.first) {
           xflags |= XMIT.HLINK_FIRST;
         } else {
-          if (hl.firstNdx < 0 || hl.firstNdx > ndx) throw new RangeError(`bad hard-link firstNdx ${hl.firstNdx}`);
+          if (hl.firstNdx < 0 || hl.firstNdx > ndx)
+            throw new RangeError(`bad hard-link firstNdx ${hl.firstNdx}`);
           firstHlinkNdx = hl.firstNdx;
         }
       } else {
-        if (hl.dev === undefined || hl.ino === undefined) throw new RangeError('proto < 30 hard links need dev and ino');
+        if (hl.dev === undefined || hl.ino === undefined)
+          throw new RangeError('proto < 30 hard links need dev and ino');
         if (hl.dev === st.dev) {
           if (proto >= 28) xflags |= XMIT.SAME_DEV_PRE30;
         } else st.dev = hl.dev;
@@ -680,7 +731,8 @@ export class FileListEncoder {
     }
     if (o.preserveLinks && isLink(mode)) {
       const t = e.linkTargetBytes ?? encodeUtf8(e.linkTarget ?? '');
-      if (t.length === 0 || t.length >= MAXPATHLEN) throw new RangeError(`bad symlink target length ${t.length}`);
+      if (t.length === 0 || t.length >= MAXPATHLEN)
+        throw new RangeError(`bad symlink target length ${t.length}`);
       if (proto >= 30) w.varint(t.length);
       else w.i32(t.length);
       w.bytes(t);
@@ -688,7 +740,8 @@ export class FileListEncoder {
     if (o.preserveHardLinks && proto < 30) {
       const h = hlinked ? hl : undefined;
       if (proto < 28 ? isReg(mode) : h !== undefined) {
-        if (h?.dev === undefined || h.ino === undefined) throw new RangeError('proto < 30 hard links need dev and ino');
+        if (h?.dev === undefined || h.ino === undefined)
+          throw new RangeError('proto < 30 hard links need dev and ino');
         if (!(xflags & XMIT.SAME_DEV_PRE30) || proto < 28) w.longint(h.dev + 1);
         w.longint(h.ino);
       }

@@ -17,10 +17,14 @@ import { FileListDecoder, FileListEncoder, type FileEntry, type FlistOptions } f
 import { decodeFlistTrailer, encodeFlistTrailer } from './id-list.js';
 import { sortFileList } from './sort.js';
 
-const B1 = 'ff0000002000000081fe9431066ba001012e0000106b94a80ff075fd9d15ed4100000000a098046669666f000000f075fd9d15a4110000a098046c696e6b000500f0a2804515ffa1000005612e747874a09803737562000010f0a2804515ed410000b29808686172642e747874000600f0a2770815a4810000b1946ac92492d2347c6235b4d2611184a29a05612e74787404a09a097375622f622e747874000200f0a280451521ad0bd836b90d08f4cf640b4c298e7ca0b8040464656570000010f0a2804515ed410000a0b808062f632e62696e00b80bf075fd9d15a48100003347d3ba49f862294d097d273984636800000004726f6f740004726f6f740302';
-const B2 = 'bf0000002000000081ff5431066bac01012e0000106b94a80ff075fd9d15ed4100000004726f6f740004726f6f74a098046669666f000000f075fd9d15a4110000a098046c696e6b000500f0a2804515ffa1000005612e747874a09803737562000010f0a2804515ed410000b29808686172642e747874000600f0a2770815a4810000a29a05612e747874050000ff65a09a097375622f622e747874000200f0a2804515a0b8040464656570000010f0a2804515ed4100000000ff01a0b808062f632e62696e00b80bf075fd9d15a48100000000fffe800200000100600302600100a0000000000000000000000000000000000600000068656c6c6f0a00000000b1946ac92492d2347c6235b4d26111840102600200600100a0000000000000000000000000000000000200';
-const B29 = 'ff0000001d000000521b056b01012e0010000094a80f6bed41000000000000000000009c09046669666f00000000a41100000098046c696e6b05000000ffa1000005000000612e747874980373756200100000ed4100009c0208686172642e74787406000000a481000001fe0000c5c0200063481c78ae04c201fa01ea9d2b1db56d9e0605612e74787406000000c5c0200063481c78ae04c201fa01ea9d2b1db56d9a097375622f622e747874020000003e240f9185ec1d670cf96f086c6850c8b804046465657000100000ed410000b808062f632e62696eb80b0000a48100004333bf45c2e18a06a575f5b0e27c5ecf000000000000000000000000000000000000600200000002600300000002a0000000000000000000000000000000000600000068656c6c6f0a000000009fc4738442062f521ed6d64148dd833d0400000002600500000000600600000002a00000000000000000000000000000000002000000626200000000fe39a71457991f3f5de9d003aeab43100700000000600800000002a000000000000000000000';
-const B27 = 'bf0000001b000000921b056b01012e0010000094a80f6bed41000000000000000000009c046669666f00000000a411000098046c696e6b05000000ffa1000005000000612e747874980373756200100000ed4100009808686172642e74787406000000a481000001fe0000c5c020009a05612e7478740600000001fe0000c5c020009a097375622f622e7478740200000001fe0000c7c02000b804046465657000100000ed410000b808062f632e62696eb80b0000a481000001fe0000c8c020000000000000000000000000000003000000000000000000000000000000000000000600000068656c6c6f0a00000000422cdb47e8ba350a53a65dfde068e5e106000000000000000000000000000000000000000200000062620000000033728914d024b0ec9b11069f98d2';
+const B1 =
+  'ff0000002000000081fe9431066ba001012e0000106b94a80ff075fd9d15ed4100000000a098046669666f000000f075fd9d15a4110000a098046c696e6b000500f0a2804515ffa1000005612e747874a09803737562000010f0a2804515ed410000b29808686172642e747874000600f0a2770815a4810000b1946ac92492d2347c6235b4d2611184a29a05612e74787404a09a097375622f622e747874000200f0a280451521ad0bd836b90d08f4cf640b4c298e7ca0b8040464656570000010f0a2804515ed410000a0b808062f632e62696e00b80bf075fd9d15a48100003347d3ba49f862294d097d273984636800000004726f6f740004726f6f740302';
+const B2 =
+  'bf0000002000000081ff5431066bac01012e0000106b94a80ff075fd9d15ed4100000004726f6f740004726f6f74a098046669666f000000f075fd9d15a4110000a098046c696e6b000500f0a2804515ffa1000005612e747874a09803737562000010f0a2804515ed410000b29808686172642e747874000600f0a2770815a4810000a29a05612e747874050000ff65a09a097375622f622e747874000200f0a2804515a0b8040464656570000010f0a2804515ed4100000000ff01a0b808062f632e62696e00b80bf075fd9d15a48100000000fffe800200000100600302600100a0000000000000000000000000000000000600000068656c6c6f0a00000000b1946ac92492d2347c6235b4d26111840102600200600100a0000000000000000000000000000000000200';
+const B29 =
+  'ff0000001d000000521b056b01012e0010000094a80f6bed41000000000000000000009c09046669666f00000000a41100000098046c696e6b05000000ffa1000005000000612e747874980373756200100000ed4100009c0208686172642e74787406000000a481000001fe0000c5c0200063481c78ae04c201fa01ea9d2b1db56d9e0605612e74787406000000c5c0200063481c78ae04c201fa01ea9d2b1db56d9a097375622f622e747874020000003e240f9185ec1d670cf96f086c6850c8b804046465657000100000ed410000b808062f632e62696eb80b0000a48100004333bf45c2e18a06a575f5b0e27c5ecf000000000000000000000000000000000000600200000002600300000002a0000000000000000000000000000000000600000068656c6c6f0a000000009fc4738442062f521ed6d64148dd833d0400000002600500000000600600000002a00000000000000000000000000000000002000000626200000000fe39a71457991f3f5de9d003aeab43100700000000600800000002a000000000000000000000';
+const B27 =
+  'bf0000001b000000921b056b01012e0010000094a80f6bed41000000000000000000009c046669666f00000000a411000098046c696e6b05000000ffa1000005000000612e747874980373756200100000ed4100009808686172642e74787406000000a481000001fe0000c5c020009a05612e7478740600000001fe0000c5c020009a097375622f622e7478740200000001fe0000c7c02000b804046465657000100000ed410000b808062f632e62696eb80b0000a481000001fe0000c8c020000000000000000000000000000003000000000000000000000000000000000000000600000068656c6c6f0a00000000422cdb47e8ba350a53a65dfde068e5e106000000000000000000000000000000000000000200000062620000000033728914d024b0ec9b11069f98d2';
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 
 function header(r: WireReader): { protocol: number; compat: number } {
@@ -31,7 +35,14 @@ function header(r: WireReader): { protocol: number; compat: number } {
   return { protocol, compat };
 }
 
-const base = { preserveUid: true, preserveGid: true, preserveLinks: true, preserveDevices: true, preserveSpecials: true, preserveHardLinks: true };
+const base = {
+  preserveUid: true,
+  preserveGid: true,
+  preserveLinks: true,
+  preserveDevices: true,
+  preserveSpecials: true,
+  preserveHardLinks: true,
+};
 
 /** Re-encode a decoded list (+ trailer) and compare with the captured bytes [from, to). */
 function reencode(
@@ -40,13 +51,22 @@ function reencode(
   bytes: Uint8Array,
   from: number,
   to: number,
-  ids: { uid: Map<number, string>; gid: Map<number, string>; id0Names: boolean } = { uid: new Map(), gid: new Map(), id0Names: false },
+  ids: { uid: Map<number, string>; gid: Map<number, string>; id0Names: boolean } = {
+    uid: new Map(),
+    gid: new Map(),
+    id0Names: false,
+  },
 ): void {
   const enc = new FileListEncoder(opts);
   const w = new WireWriter();
   for (const e of list) enc.encode(w, { ...e, flags: e.flags & XMIT.TOP_DIR });
   enc.end(w);
-  encodeFlistTrailer(w, { protocol: opts.protocol, id0Names: ids.id0Names, sendUidList: true, sendGidList: true }, ids.uid, ids.gid);
+  encodeFlistTrailer(
+    w,
+    { protocol: opts.protocol, id0Names: ids.id0Names, sendUidList: true, sendGidList: true },
+    ids.uid,
+    ids.gid,
+  );
   expect(Buffer.from(w.finish()).toString('hex')).toBe(Buffer.from(bytes.subarray(from, to)).toString('hex'));
 }
 
@@ -62,25 +82,60 @@ describe('rsync 3.5.0 captured file lists', () => {
     const { protocol, compat } = header(r);
     const cs = compatSettings(compat, protocol);
     expect([protocol, compat, cs.incRecurse]).toEqual([32, 0x1fe, false]);
-    const opts: FlistOptions = { protocol, ...base, varintFlistFlags: cs.varintFlistFlags, alwaysChecksum: true, checksumLength: 16 };
+    const opts: FlistOptions = {
+      protocol,
+      ...base,
+      varintFlistFlags: cs.varintFlistFlags,
+      alwaysChecksum: true,
+      checksumLength: 16,
+    };
     const d = new FileListDecoder(opts);
     const list = readList(d, r);
-    expect(list.map((e) => e.name)).toEqual(['.', 'fifo', 'link', 'sub', 'hard.txt', 'a.txt', 'sub/b.txt', 'sub/deep', 'sub/deep/c.bin']);
+    expect(list.map((e) => e.name)).toEqual([
+      '.',
+      'fifo',
+      'link',
+      'sub',
+      'hard.txt',
+      'a.txt',
+      'sub/b.txt',
+      'sub/deep',
+      'sub/deep/c.bin',
+    ]);
     const [dot, fifo, link, , hard, a, b, , c] = list as FileEntry[];
     expect(dot).toMatchObject({ mode: 0o40755, uid: 0, gid: 0 });
     expect(fifo?.mode).toBe(0o10644);
     expect(link).toMatchObject({ mode: 0o120777, linkTarget: 'a.txt', size: 5 });
     expect(hard).toMatchObject({ size: 6, mode: 0o100644, hardLink: { first: true, firstNdx: 4 } });
     expect(hard?.checksum).toHaveLength(16);
-    expect(a).toMatchObject({ size: 6, mode: 0o100644, hardLink: { firstNdx: 4, first: false, abbreviated: true } });
+    expect(a).toMatchObject({
+      size: 6,
+      mode: 0o100644,
+      hardLink: { firstNdx: 4, first: false, abbreviated: true },
+    });
     expect(a?.checksum).toEqual(hard?.checksum);
     expect(b?.size).toBe(2);
     expect(c?.size).toBe(3000);
-    const t = decodeFlistTrailer(r, { protocol, id0Names: cs.id0Names, sendUidList: true, sendGidList: true });
+    const t = decodeFlistTrailer(r, {
+      protocol,
+      id0Names: cs.id0Names,
+      sendUidList: true,
+      sendGidList: true,
+    });
     reencode(list, opts, unhex(B1), 14, r.offset, { uid: t.uidNames, gid: t.gidNames, id0Names: true });
     expect([...t.uidNames]).toEqual([[0, 'root']]);
     expect([...t.gidNames]).toEqual([[0, 'root']]);
-    expect(sortFileList(list, protocol).map((e) => e.name)).toEqual(['.', 'a.txt', 'fifo', 'hard.txt', 'link', 'sub', 'sub/b.txt', 'sub/deep', 'sub/deep/c.bin']);
+    expect(sortFileList(list, protocol).map((e) => e.name)).toEqual([
+      '.',
+      'a.txt',
+      'fifo',
+      'hard.txt',
+      'link',
+      'sub',
+      'sub/b.txt',
+      'sub/deep',
+      'sub/deep/c.bin',
+    ]);
   });
 
   it('b2: -aH with inc-recurse sub-lists', () => {
@@ -92,10 +147,19 @@ describe('rsync 3.5.0 captured file lists', () => {
     const ndx = new NdxState(protocol);
     d.startList(1, '');
     const l0 = readList(d, r);
-    expect(l0.map((e) => [e.name, e.ndx])).toEqual([['.', 1], ['fifo', 2], ['link', 3], ['sub', 4], ['hard.txt', 5], ['a.txt', 6]]);
+    expect(l0.map((e) => [e.name, e.ndx])).toEqual([
+      ['.', 1],
+      ['fifo', 2],
+      ['link', 3],
+      ['sub', 4],
+      ['hard.txt', 5],
+      ['a.txt', 6],
+    ]);
     expect(l0[0]).toMatchObject({ user: 'root', group: 'root' });
     expect(l0[5]?.hardLink).toEqual({ firstNdx: 5, first: false, abbreviated: true });
-    const dirs = sortFileList(l0, protocol).filter((e) => (e.mode & 0o170000) === 0o040000).map((e) => e.name);
+    const dirs = sortFileList(l0, protocol)
+      .filter((e) => (e.mode & 0o170000) === 0o040000)
+      .map((e) => e.name);
     expect(dirs).toEqual(['.', 'sub']);
     let start = 1 + l0.length + 1;
     const names: string[] = [];
@@ -127,11 +191,16 @@ describe('rsync 3.5.0 captured file lists', () => {
       s2 += l.length + 1;
     });
     encodeNdx(w, wn, NDX_FLIST_EOF);
-    expect(Buffer.from(w.finish()).toString('hex')).toBe(Buffer.from(unhex(B2).subarray(14, r.offset)).toString('hex'));
+    expect(Buffer.from(w.finish()).toString('hex')).toBe(
+      Buffer.from(unhex(B2).subarray(14, r.offset)).toString('hex'),
+    );
     expect(dirs).toEqual(['.', 'sub', 'sub/deep']);
   });
 
-  for (const [label, hexdata, protocol, csum] of [['b29', B29, 29, true], ['b27', B27, 27, false]] as const) {
+  for (const [label, hexdata, protocol, csum] of [
+    ['b29', B29, 29, true],
+    ['b27', B27, 27, false],
+  ] as const) {
     it(`${label}: protocol ${protocol} with dev/ino hard links`, () => {
       const r = new WireReader(unhex(hexdata));
       r.i32();
@@ -139,7 +208,17 @@ describe('rsync 3.5.0 captured file lists', () => {
       r.i32();
       const d = new FileListDecoder({ protocol, ...base, alwaysChecksum: csum, checksumLength: 16 });
       const list = readList(d, r);
-      expect(list.map((e) => e.name)).toEqual(['.', 'fifo', 'link', 'sub', 'hard.txt', 'a.txt', 'sub/b.txt', 'sub/deep', 'sub/deep/c.bin']);
+      expect(list.map((e) => e.name)).toEqual([
+        '.',
+        'fifo',
+        'link',
+        'sub',
+        'hard.txt',
+        'a.txt',
+        'sub/b.txt',
+        'sub/deep',
+        'sub/deep/c.bin',
+      ]);
       const byName = new Map(list.map((e) => [e.name, e]));
       expect(byName.get('link')).toMatchObject({ linkTarget: 'a.txt', mode: 0o120777 });
       expect(byName.get('fifo')?.mode).toBe(0o10644);
@@ -152,8 +231,18 @@ describe('rsync 3.5.0 captured file lists', () => {
       if (csum) expect(byName.get('a.txt')?.checksum).toEqual(byName.get('hard.txt')?.checksum);
       const t = decodeFlistTrailer(r, { protocol, sendUidList: true, sendGidList: true });
       expect(t).toEqual({ uidNames: new Map(), gidNames: new Map(), ioError: 0 });
-      expect(sortFileList(list, protocol).map((e) => e.name).slice(0, 3)).toEqual(['.', 'a.txt', 'fifo']);
-      reencode(list, { protocol, ...base, alwaysChecksum: csum, checksumLength: 16 }, unhex(hexdata), 12, r.offset);
+      expect(
+        sortFileList(list, protocol)
+          .map((e) => e.name)
+          .slice(0, 3),
+      ).toEqual(['.', 'a.txt', 'fifo']);
+      reencode(
+        list,
+        { protocol, ...base, alwaysChecksum: csum, checksumLength: 16 },
+        unhex(hexdata),
+        12,
+        r.offset,
+      );
     });
   }
 });

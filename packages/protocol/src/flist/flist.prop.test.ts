@@ -3,7 +3,17 @@ import fc from 'fast-check';
 import { ProtocolError, ShortRead } from '../errors.js';
 import { WireReader } from '../wire/reader.js';
 import { WireWriter } from '../wire/writer.js';
-import { FileListDecoder, FileListEncoder, isDevice, isDir, isLink, isReg, type EncodableEntry, type FileEntry, type FlistOptions } from './file-entry.js';
+import {
+  FileListDecoder,
+  FileListEncoder,
+  isDevice,
+  isDir,
+  isLink,
+  isReg,
+  type EncodableEntry,
+  type FileEntry,
+  type FlistOptions,
+} from './file-entry.js';
 import { decodeFlistTrailer, encodeFlistTrailer } from './id-list.js';
 import { findDuplicates, sortFileList } from './sort.js';
 
@@ -50,14 +60,21 @@ const optsArb: fc.Arbitrary<FlistOptions> = fc
   });
 
 const nameArb = fc
-  .array(fc.stringMatching(/^[a-c\-.]{1,4}$/).filter((s) => s !== '.' && s !== '..'), { minLength: 1, maxLength: 4 })
+  .array(
+    fc.stringMatching(/^[a-c\-.]{1,4}$/).filter((s) => s !== '.' && s !== '..'),
+    { minLength: 1, maxLength: 4 },
+  )
   .chain((parts) => fc.constantFrom(parts.join('/'), parts.join('/') + 'x'.repeat(260)));
 
 const rawEntryArb = fc.record({
   name: nameArb,
   mode: fc.constantFrom(...MODES),
   size: fc.oneof(fc.nat(1000), fc.maxSafeInteger().map(Math.abs)),
-  mtime: fc.oneof(fc.constant(1000), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 })),
+  mtime: fc.oneof(
+    fc.constant(1000),
+    fc.integer({ min: 0, max: 0xffffffff }),
+    fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+  ),
   mtimeNsec: fc.constantFrom(0, 1, 999_999_999),
   atime: fc.integer({ min: -(2 ** 33), max: 2 ** 33 }),
   crtime: fc.integer({ min: 0, max: 2 ** 33 }),
@@ -111,7 +128,13 @@ function build(raws: Raw[], o: FlistOptions): EncodableEntry[] {
 
 /** What the decoder should produce for an encoded entry. */
 function expected(e: EncodableEntry, o: FlistOptions, ndx: number): Partial<FileEntry> {
-  const out: Partial<FileEntry> = { name: e.name ?? '', mode: e.mode, size: isDevice(e.mode) ? 0 : e.size, mtime: e.mtime, ndx };
+  const out: Partial<FileEntry> = {
+    name: e.name ?? '',
+    mode: e.mode,
+    size: isDevice(e.mode) ? 0 : e.size,
+    mtime: e.mtime,
+    ndx,
+  };
   if (o.protocol >= 31 && e.mtimeNsec) out.mtimeNsec = e.mtimeNsec;
   if (o.preserveAtimes && !isDir(e.mode)) out.atime = e.atime ?? 0;
   if (o.preserveCrtimes) out.crtime = e.crtime ?? e.mtime;
@@ -141,63 +164,77 @@ function strip(e: FileEntry): Partial<FileEntry> {
 describe('file list round trip', () => {
   it('encode -> decode reproduces every field the options carry', () => {
     fc.assert(
-      fc.property(optsArb, fc.array(rawEntryArb, { maxLength: 12 }), fc.integer({ min: 0, max: 7 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 5 }), (o, raws, ioError, cuts) => {
-        const entries = build(raws, o);
-        const enc = new FileListEncoder(o);
-        const w = new WireWriter();
-        const ndxs = entries.map((e) => enc.encode(w, e));
-        const inMarker = enc.end(w, ioError);
-        const trailer = { protocol: o.protocol, sendUidList: !!o.preserveUid && !o.numericIds, sendGidList: !!o.preserveGid && !o.numericIds, incRecurse: !!o.incRecurse };
-        encodeFlistTrailer(w, trailer, enc.uidNames, enc.gidNames, o.protocol < 30 ? ioError : 0);
-        const bytes = w.finish();
+      fc.property(
+        optsArb,
+        fc.array(rawEntryArb, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 5 }),
+        (o, raws, ioError, cuts) => {
+          const entries = build(raws, o);
+          const enc = new FileListEncoder(o);
+          const w = new WireWriter();
+          const ndxs = entries.map((e) => enc.encode(w, e));
+          const inMarker = enc.end(w, ioError);
+          const trailer = {
+            protocol: o.protocol,
+            sendUidList: !!o.preserveUid && !o.numericIds,
+            sendGidList: !!o.preserveGid && !o.numericIds,
+            incRecurse: !!o.incRecurse,
+          };
+          encodeFlistTrailer(w, trailer, enc.uidNames, enc.gidNames, o.protocol < 30 ? ioError : 0);
+          const bytes = w.finish();
 
-        // streaming decode over arbitrary chunk boundaries
-        const dec = new FileListDecoder(o);
-        const got: FileEntry[] = [];
-        let avail = 0;
-        let ci = 0;
-        let off = 0;
-        let done = false;
-        while (!done) {
-          const r = new WireReader(bytes.subarray(0, avail), off);
-          try {
-            const e = dec.decode(r);
-            off = r.offset;
-            if (e === 'end') done = true;
-            else got.push(e);
-          } catch (err) {
-            if (!(err instanceof ShortRead)) throw err;
-            expect(r.offset).toBe(off);
-            expect(avail).toBeLessThan(bytes.length);
-            avail = Math.min(bytes.length, avail + (cuts[ci++ % cuts.length] as number));
+          // streaming decode over arbitrary chunk boundaries
+          const dec = new FileListDecoder(o);
+          const got: FileEntry[] = [];
+          let avail = 0;
+          let ci = 0;
+          let off = 0;
+          let done = false;
+          while (!done) {
+            const r = new WireReader(bytes.subarray(0, avail), off);
+            try {
+              const e = dec.decode(r);
+              off = r.offset;
+              if (e === 'end') done = true;
+              else got.push(e);
+            } catch (err) {
+              if (!(err instanceof ShortRead)) throw err;
+              expect(r.offset).toBe(off);
+              expect(avail).toBeLessThan(bytes.length);
+              avail = Math.min(bytes.length, avail + (cuts[ci++ % cuts.length] as number));
+            }
           }
-        }
-        const r = new WireReader(bytes, off);
-        const t = decodeFlistTrailer(r, trailer);
-        expect(r.remaining).toBe(0);
-        if (inMarker && o.protocol >= 30) expect(dec.lastIoError).toBe(ioError);
-        if (o.protocol < 30) expect(t.ioError).toBe(ioError);
-        if (trailer.sendUidList && !o.incRecurse) for (const [id, n] of t.uidNames) expect(n).toBe(`u${id}`);
+          const r = new WireReader(bytes, off);
+          const t = decodeFlistTrailer(r, trailer);
+          expect(r.remaining).toBe(0);
+          if (inMarker && o.protocol >= 30) expect(dec.lastIoError).toBe(ioError);
+          if (o.protocol < 30) expect(t.ioError).toBe(ioError);
+          if (trailer.sendUidList && !o.incRecurse)
+            for (const [id, n] of t.uidNames) expect(n).toBe(`u${id}`);
 
-        expect(got.map(strip)).toEqual(entries.map((e, i) => expected(e, o, ndxs[i] as number)));
-        // hard-link groups resolve to the same leader
-        if (o.preserveHardLinks) {
-          got.forEach((g, i) => {
-            const e = entries[i] as EncodableEntry;
-            if (e.hardLink && (o.protocol >= 28 || isReg(e.mode))) {
-              const lead = entries.findIndex((x) => x.hardLink?.dev === e.hardLink?.dev && x.hardLink?.ino === e.hardLink?.ino);
-              expect(g.hardLink?.firstNdx).toBe(ndxs[lead]);
-            } else if (!(o.protocol < 28 && isReg(e.mode))) expect(g.hardLink).toBeUndefined();
-          });
-        }
-        // sorting is a permutation and dedupe keeps exactly one per name
-        const sorted = sortFileList(got, o.protocol);
-        expect(sorted).toHaveLength(got.length);
-        const cleared = findDuplicates(sorted);
-        const kept = sorted.filter((_, i) => !cleared[i]).map((e) => e.name);
-        expect(new Set(kept).size).toBe(kept.length);
-        expect(new Set(kept)).toEqual(new Set(got.map((e) => e.name)));
-      }),
+          expect(got.map(strip)).toEqual(entries.map((e, i) => expected(e, o, ndxs[i] as number)));
+          // hard-link groups resolve to the same leader
+          if (o.preserveHardLinks) {
+            got.forEach((g, i) => {
+              const e = entries[i] as EncodableEntry;
+              if (e.hardLink && (o.protocol >= 28 || isReg(e.mode))) {
+                const lead = entries.findIndex(
+                  (x) => x.hardLink?.dev === e.hardLink?.dev && x.hardLink?.ino === e.hardLink?.ino,
+                );
+                expect(g.hardLink?.firstNdx).toBe(ndxs[lead]);
+              } else if (!(o.protocol < 28 && isReg(e.mode))) expect(g.hardLink).toBeUndefined();
+            });
+          }
+          // sorting is a permutation and dedupe keeps exactly one per name
+          const sorted = sortFileList(got, o.protocol);
+          expect(sorted).toHaveLength(got.length);
+          const cleared = findDuplicates(sorted);
+          const kept = sorted.filter((_, i) => !cleared[i]).map((e) => e.name);
+          expect(new Set(kept).size).toBe(kept.length);
+          expect(new Set(kept)).toEqual(new Set(got.map((e) => e.name)));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -8,11 +8,17 @@ import { cleanName } from './names.js';
 import { compareFileNames, findDuplicates, sortFileList } from './sort.js';
 
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 const str = (s: string): string => hex(new TextEncoder().encode(s));
 const te = new TextEncoder();
 
-function decodeAll(opts: FlistOptions, bytes: Uint8Array): { entries: FileEntry[]; dec: FileListDecoder; r: WireReader } {
+function decodeAll(
+  opts: FlistOptions,
+  bytes: Uint8Array,
+): { entries: FileEntry[]; dec: FileListDecoder; r: WireReader } {
   const dec = new FileListDecoder(opts);
   const r = new WireReader(bytes);
   const entries: FileEntry[] = [];
@@ -31,7 +37,14 @@ describe('captured file lists', () => {
     const { entries, r } = decodeAll(opts, bytes);
     expect(r.remaining).toBe(0);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ name: 'hello.txt', size: 28, mtime: 0x65937d25, mode: 0o100644, flags: 0x18, ndx: 0 });
+    expect(entries[0]).toMatchObject({
+      name: 'hello.txt',
+      size: 28,
+      mtime: 0x65937d25,
+      mode: 0o100644,
+      flags: 0x18,
+      ndx: 0,
+    });
     const w = new WireWriter();
     const enc = new FileListEncoder(opts);
     enc.encode(w, { name: 'hello.txt', size: 28, mtime: 0x65937d25, mode: 0o100644 });
@@ -59,15 +72,43 @@ describe('captured file lists', () => {
     expect(sortFileList(entries, 29).map((e) => e.name)).toEqual(['data.bin', 'hello.txt']);
   });
   it('part 1 §6.3 proto 32 example with names (inc-recurse)', () => {
-    const opts: FlistOptions = { protocol: 32, varintFlistFlags: true, preserveUid: true, preserveGid: true, preserveLinks: true, incRecurse: true };
+    const opts: FlistOptions = {
+      protocol: 32,
+      varintFlistFlags: true,
+      preserveUid: true,
+      preserveGid: true,
+      preserveLinks: true,
+      incRecurse: true,
+    };
     const bytes = unhex(
       `ac 01 01 2e 00 00 10 6b d2 de 02 e5 46 da 1f ed 41 00 00 00 04 ${str('root')} 00 04 ${str('root')}` +
         ` a0 98 04 ${str('link')} 00 05 00 e4 46 c8 a5 ff a1 00 00 05 ${str('a.txt')} 00 00`,
     );
     const { entries, r } = decodeAll(opts, bytes);
     expect(r.remaining).toBe(0);
-    expect(entries[0]).toMatchObject({ name: '.', size: 4096, mtime: 0x6b02ded2, mtimeNsec: 0x051fda46, mode: 0o40755, uid: 0, gid: 0, user: 'root', group: 'root', ndx: 1 });
-    expect(entries[1]).toMatchObject({ name: 'link', size: 5, mtime: 0x6b02ded2, mtimeNsec: 0x04a5c846, mode: 0o120777, uid: 0, user: 'root', linkTarget: 'a.txt', ndx: 2 });
+    expect(entries[0]).toMatchObject({
+      name: '.',
+      size: 4096,
+      mtime: 0x6b02ded2,
+      mtimeNsec: 0x051fda46,
+      mode: 0o40755,
+      uid: 0,
+      gid: 0,
+      user: 'root',
+      group: 'root',
+      ndx: 1,
+    });
+    expect(entries[1]).toMatchObject({
+      name: 'link',
+      size: 5,
+      mtime: 0x6b02ded2,
+      mtimeNsec: 0x04a5c846,
+      mode: 0o120777,
+      uid: 0,
+      user: 'root',
+      linkTarget: 'a.txt',
+      ndx: 2,
+    });
     const w = new WireWriter();
     const enc = new FileListEncoder(opts);
     enc.encode(w, { ...(entries[0] as FileEntry), flags: 0x01 });
@@ -76,14 +117,36 @@ describe('captured file lists', () => {
     expect(hex(w.finish())).toBe(hex(bytes));
   });
   it('part 1 §6.4 id lists', () => {
-    const b = unhex(`c0 fe ff 06 ${str('nobody')} 00 04 ${str('root')} c0 fe ff 07 ${str('nogroup')} 00 04 ${str('root')}`);
+    const b = unhex(
+      `c0 fe ff 06 ${str('nobody')} 00 04 ${str('root')} c0 fe ff 07 ${str('nogroup')} 00 04 ${str('root')}`,
+    );
     const r = new WireReader(b);
     const t = decodeFlistTrailer(r, { protocol: 32, id0Names: true, sendUidList: true, sendGidList: true });
-    expect([...t.uidNames]).toEqual([[65534, 'nobody'], [0, 'root']]);
-    expect([...t.gidNames]).toEqual([[65534, 'nogroup'], [0, 'root']]);
+    expect([...t.uidNames]).toEqual([
+      [65534, 'nobody'],
+      [0, 'root'],
+    ]);
+    expect([...t.gidNames]).toEqual([
+      [65534, 'nogroup'],
+      [0, 'root'],
+    ]);
     const w = new WireWriter();
-    encodeIdList(w, new Map([[65534, 'nobody'], [0, 'root']]), { protocol: 32, id0Names: true });
-    encodeIdList(w, new Map([[65534, 'nogroup'], [0, 'root']]), { protocol: 32, id0Names: true });
+    encodeIdList(
+      w,
+      new Map([
+        [65534, 'nobody'],
+        [0, 'root'],
+      ]),
+      { protocol: 32, id0Names: true },
+    );
+    encodeIdList(
+      w,
+      new Map([
+        [65534, 'nogroup'],
+        [0, 'root'],
+      ]),
+      { protocol: 32, id0Names: true },
+    );
     expect(hex(w.finish())).toBe(hex(b));
     const w29 = new WireWriter();
     encodeFlistTrailer(w29, { protocol: 29, sendUidList: true, sendGidList: true }, new Map(), new Map(), 0);
@@ -108,7 +171,13 @@ describe('captured file lists', () => {
     ]);
   });
   it('proto 32 abbreviated hard-link follower (§6.6)', () => {
-    const opts: FlistOptions = { protocol: 32, varintFlistFlags: true, preserveHardLinks: true, preserveUid: true, preserveGid: true };
+    const opts: FlistOptions = {
+      protocol: 32,
+      varintFlistFlags: true,
+      preserveHardLinks: true,
+      preserveUid: true,
+      preserveGid: true,
+    };
     const enc = new FileListEncoder(opts);
     const w = new WireWriter();
     const f = { mode: 0o100644, size: 3, mtime: 1000, mtimeNsec: 5, uid: 7, gid: 8 };
@@ -118,25 +187,71 @@ describe('captured file lists', () => {
     const b = w.finish();
     expect(hex(b)).toContain(`05 ${str('a.txt')} 00`);
     const { entries } = decodeAll(opts, b);
-    expect(entries[1]).toMatchObject({ name: 'a.txt', size: 3, mtime: 1000, mtimeNsec: 5, uid: 7, gid: 8, hardLink: { firstNdx: 0, first: false, abbreviated: true } });
+    expect(entries[1]).toMatchObject({
+      name: 'a.txt',
+      size: 3,
+      mtime: 1000,
+      mtimeNsec: 5,
+      uid: 7,
+      gid: 8,
+      hardLink: { firstNdx: 0, first: false, abbreviated: true },
+    });
   });
 });
 
 describe('sort order (§6.8)', () => {
-  const mk = (name: string, dir = false) => ({ name, nameBytes: te.encode(name), mode: dir ? 0o40755 : 0o100644 });
+  const mk = (name: string, dir = false) => ({
+    name,
+    nameBytes: te.encode(name),
+    mode: dir ? 0o40755 : 0o100644,
+  });
   it('proto >= 29 verified order', () => {
-    const list = [mk('sub/deep/c.bin'), mk('link'), mk('sub', true), mk('sub/deep', true), mk('a.txt'), mk('.', true), mk('sub/b.txt'), mk('hard.txt')];
-    expect(sortFileList(list, 32).map((e) => e.name)).toEqual(['.', 'a.txt', 'hard.txt', 'link', 'sub', 'sub/b.txt', 'sub/deep', 'sub/deep/c.bin']);
+    const list = [
+      mk('sub/deep/c.bin'),
+      mk('link'),
+      mk('sub', true),
+      mk('sub/deep', true),
+      mk('a.txt'),
+      mk('.', true),
+      mk('sub/b.txt'),
+      mk('hard.txt'),
+    ];
+    expect(sortFileList(list, 32).map((e) => e.name)).toEqual([
+      '.',
+      'a.txt',
+      'hard.txt',
+      'link',
+      'sub',
+      'sub/b.txt',
+      'sub/deep',
+      'sub/deep/c.bin',
+    ]);
   });
   it('dir "a-b" before dir "a", file "a" before file "a-b"', () => {
     expect(compareFileNames(mk('a-b', true), mk('a', true), 32)).toBeLessThan(0);
     expect(compareFileNames(mk('a'), mk('a-b'), 32)).toBeLessThan(0);
-    expect(sortFileList([mk('x', true), mk('x-y', true), mk('x.txt'), mk('x-a'), mk('xa'), mk('xb', true), mk('x/a b'), mk('x/sub', true)], 32).map((e) => e.name)).toEqual([
-      'x-a', 'x.txt', 'xa', 'x-y', 'x', 'x/a b', 'x/sub', 'xb',
-    ]);
+    expect(
+      sortFileList(
+        [
+          mk('x', true),
+          mk('x-y', true),
+          mk('x.txt'),
+          mk('x-a'),
+          mk('xa'),
+          mk('xb', true),
+          mk('x/a b'),
+          mk('x/sub', true),
+        ],
+        32,
+      ).map((e) => e.name),
+    ).toEqual(['x-a', 'x.txt', 'xa', 'x-y', 'x', 'x/a b', 'x/sub', 'xb']);
   });
   it('proto < 29 is strcmp', () => {
-    expect(sortFileList([mk('a/x'), mk('a.txt'), mk('a', true)], 28).map((e) => e.name)).toEqual(['a', 'a.txt', 'a/x']);
+    expect(sortFileList([mk('a/x'), mk('a.txt'), mk('a', true)], 28).map((e) => e.name)).toEqual([
+      'a',
+      'a.txt',
+      'a/x',
+    ]);
   });
   it('duplicates: keep first, dir beats file', () => {
     const sorted = sortFileList([mk('a'), mk('a'), mk('b'), mk('b', true)], 32);
@@ -173,7 +288,11 @@ describe('malformed file lists', () => {
     bad(o32, `18 01 61 ff ff ff ff ff ff ff ff ff 00 00 00 00 a4 81 00 00`);
     bad({ protocol: 29 }, `18 01 61 fe ff ff ff 00 00 00 00 a4 81 00 00`, /negative/);
     bad(o32, `a0 18 01 61 00 00 00 00 00 00 00 f0 ff ff ff ff a4 81 00 00`, /nsec/);
-    bad({ ...o32, preserveLinks: true }, `18 01 61 00 00 00 00 00 00 00 ff a1 00 00 f0 ff ff ff ff`, /symlink/);
+    bad(
+      { ...o32, preserveLinks: true },
+      `18 01 61 00 00 00 00 00 00 00 ff a1 00 00 f0 ff ff ff ff`,
+      /symlink/,
+    );
     bad({ ...o32, preserveHardLinks: true }, `82 18 01 61 05`, /hard-link/);
     bad(o32, `82 18 01 61 00`, /hard-links/);
     bad({ protocol: 29 }, `04 10 00`, /invalid flist flags/);
@@ -181,7 +300,9 @@ describe('malformed file lists', () => {
   it('inc-recurse sub-list entries must lie in the announced dir', () => {
     const d = new FileListDecoder({ protocol: 32, varintFlistFlags: true, incRecurse: true });
     d.startList(7, 'sub');
-    expect(() => d.decode(new WireReader(unhex(`18 05 ${str('x/c.b')} 00 00 00 00 00 00 00 a4 81 00 00`)))).toThrow(/announced/);
+    expect(() =>
+      d.decode(new WireReader(unhex(`18 05 ${str('x/c.b')} 00 00 00 00 00 00 00 a4 81 00 00`))),
+    ).toThrow(/announced/);
   });
   it('short input rewinds and keeps state', () => {
     const bytes = unhex(`18 09 ${str('hello.txt')} 00 1c 00 65 25 7d 93 a4 81 00 00 00 00`);
@@ -197,7 +318,15 @@ describe('malformed file lists', () => {
   });
   it('clean_fname normalisation', () => {
     const c = (s: string) => new TextDecoder().decode(cleanName(te.encode(s)) ?? te.encode('<null>'));
-    expect(['a//b', './a', 'a/./b/', '.', './', 'a/..', 'x/../y'].map(c)).toEqual(['a/b', 'a', 'a/b', '.', '.', '<null>', '<null>']);
+    expect(['a//b', './a', 'a/./b/', '.', './', 'a/..', 'x/../y'].map(c)).toEqual([
+      'a/b',
+      'a',
+      'a/b',
+      '.',
+      '.',
+      '<null>',
+      '<null>',
+    ]);
   });
   it('io_error in the end marker', () => {
     const w = new WireWriter();

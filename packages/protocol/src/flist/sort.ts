@@ -79,7 +79,9 @@ export function findDuplicates(sorted: readonly Sortable[]): boolean[] {
   const seen = new Map<string, number>();
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i] as Sortable;
-    const key = Buffer.from(e.nameBytes.buffer, e.nameBytes.byteOffset, e.nameBytes.byteLength).toString('latin1');
+    const key = Buffer.from(e.nameBytes.buffer, e.nameBytes.byteOffset, e.nameBytes.byteLength).toString(
+      'latin1',
+    );
     const j = seen.get(key);
     if (j === undefined) {
       seen.set(key, i);

@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MSG } from '../constants.js';
 import { ProtocolError } from '../errors.js';
-import { MuxDecoder, encodeDataFrames, encodeFrame, encodeIntFrame, frameInt, type MuxFrame } from './frame.js';
+import {
+  MuxDecoder,
+  encodeDataFrames,
+  encodeFrame,
+  encodeIntFrame,
+  frameInt,
+  type MuxFrame,
+} from './frame.js';
 
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const norm = (fs: MuxFrame[]): { tag: number; payload: number[] }[] => fs.map((f) => ({ tag: f.tag, payload: [...f.payload] }));
+const norm = (fs: MuxFrame[]): { tag: number; payload: number[] }[] =>
+  fs.map((f) => ({ tag: f.tag, payload: [...f.payload] }));
 
 describe('mux frames', () => {
   it('doc examples', () => {
@@ -45,26 +53,36 @@ describe('mux frames', () => {
   it('any chunking yields the same frames', () => {
     const frameArb = fc.oneof(
       fc.record({ tag: fc.constant(MSG.DATA as number), payload: fc.uint8Array({ maxLength: 300 }) }),
-      fc.record({ tag: fc.constantFrom<number>(MSG.INFO, MSG.ERROR, MSG.WARNING, MSG.DELETED), payload: fc.uint8Array({ maxLength: 100 }) }),
-      fc.record({ tag: fc.constantFrom<number>(MSG.IO_ERROR, MSG.NO_SEND, MSG.SUCCESS), payload: fc.uint8Array({ minLength: 4, maxLength: 4 }) }),
+      fc.record({
+        tag: fc.constantFrom<number>(MSG.INFO, MSG.ERROR, MSG.WARNING, MSG.DELETED),
+        payload: fc.uint8Array({ maxLength: 100 }),
+      }),
+      fc.record({
+        tag: fc.constantFrom<number>(MSG.IO_ERROR, MSG.NO_SEND, MSG.SUCCESS),
+        payload: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      }),
     );
     fc.assert(
-      fc.property(fc.array(frameArb, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 30 }), (frames, cuts) => {
-        const wire = Buffer.concat(frames.map((f) => encodeFrame(f.tag, f.payload)));
-        const whole = new MuxDecoder().push(wire);
-        expect(norm(whole)).toEqual(norm(frames));
-        const d = new MuxDecoder();
-        const got: MuxFrame[] = [];
-        let i = 0;
-        let c = 0;
-        while (i < wire.length) {
-          const n = cuts[c++ % cuts.length] as number;
-          got.push(...d.push(wire.subarray(i, i + n)));
-          i += n;
-        }
-        expect(norm(got)).toEqual(norm(frames));
-        expect(d.idle).toBe(true);
-      }),
+      fc.property(
+        fc.array(frameArb, { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 30 }),
+        (frames, cuts) => {
+          const wire = Buffer.concat(frames.map((f) => encodeFrame(f.tag, f.payload)));
+          const whole = new MuxDecoder().push(wire);
+          expect(norm(whole)).toEqual(norm(frames));
+          const d = new MuxDecoder();
+          const got: MuxFrame[] = [];
+          let i = 0;
+          let c = 0;
+          while (i < wire.length) {
+            const n = cuts[c++ % cuts.length] as number;
+            got.push(...d.push(wire.subarray(i, i + n)));
+            i += n;
+          }
+          expect(norm(got)).toEqual(norm(frames));
+          expect(d.idle).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

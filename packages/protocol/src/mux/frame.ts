@@ -41,11 +41,15 @@ export function checkFrameHeader(tag: number, length: number): void {
   if (!KNOWN_TAGS.has(tag)) throw new ProtocolError(`unexpected tag ${tag} in multiplexed stream`);
   if (tag === MSG.DATA) return;
   if (length > MAX_MSG_PAYLOAD) {
-    throw new ProtocolError(`multiplexing overflow: message tag ${tag} with ${length} bytes (max ${MAX_MSG_PAYLOAD})`);
+    throw new ProtocolError(
+      `multiplexing overflow: message tag ${tag} with ${length} bytes (max ${MAX_MSG_PAYLOAD})`,
+    );
   }
   const sizes = FIXED_SIZES.get(tag);
   if (sizes !== undefined && !sizes.includes(length)) {
-    throw new ProtocolError(`invalid length ${length} for message tag ${tag} (expected ${sizes.join(' or ')})`);
+    throw new ProtocolError(
+      `invalid length ${length} for message tag ${tag} (expected ${sizes.join(' or ')})`,
+    );
   }
 }
 

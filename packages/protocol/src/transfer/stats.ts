@@ -8,7 +8,8 @@ import { ProtocolError, ShortRead } from '../errors.js';
 import type { WireReader } from '../wire/reader.js';
 import type { WireWriter } from '../wire/writer.js';
 
-export interface TransferStats {
+/** The stats record a server sender writes after its last NDX_DONE. */
+export interface StatsRecord {
   totalRead: number;
   totalWritten: number;
   totalSize: number;
@@ -18,7 +19,7 @@ export interface TransferStats {
   flistXferTime?: number;
 }
 
-export function encodeStats(w: WireWriter, s: TransferStats, protocol: number): void {
+export function encodeStats(w: WireWriter, s: StatsRecord, protocol: number): void {
   const put = (v: number): void => {
     if (protocol >= 30) w.varlong(v, 3);
     else w.longint(v);
@@ -32,7 +33,7 @@ export function encodeStats(w: WireWriter, s: TransferStats, protocol: number): 
   }
 }
 
-export function decodeStats(r: WireReader, protocol: number): TransferStats {
+export function decodeStats(r: WireReader, protocol: number): StatsRecord {
   const start = r.offset;
   try {
     const get = (what: string): number => {
@@ -40,7 +41,11 @@ export function decodeStats(r: WireReader, protocol: number): TransferStats {
       if (v < 0) throw new ProtocolError(`negative ${what} in stats`);
       return v;
     };
-    const s: TransferStats = { totalRead: get('total_read'), totalWritten: get('total_written'), totalSize: get('total_size') };
+    const s: StatsRecord = {
+      totalRead: get('total_read'),
+      totalWritten: get('total_written'),
+      totalSize: get('total_size'),
+    };
     if (protocol >= 29) {
       s.flistBuildTime = get('flist_buildtime');
       s.flistXferTime = get('flist_xfertime');

@@ -40,7 +40,12 @@ export interface SumHeadLimits {
 }
 
 /** Read and validate a sum_head as read_sum_head() does. Rewinds on ShortRead. */
-export function decodeSumHead(r: WireReader, protocol: number, maxDigestLength: number, limits: SumHeadLimits = {}): SumHead {
+export function decodeSumHead(
+  r: WireReader,
+  protocol: number,
+  maxDigestLength: number,
+  limits: SumHeadLimits = {},
+): SumHead {
   const start = r.offset;
   let h: SumHead;
   try {
@@ -57,13 +62,21 @@ export function decodeSumHead(r: WireReader, protocol: number, maxDigestLength: 
   return h;
 }
 
-export function checkSumHead(h: SumHead, protocol: number, maxDigestLength: number, maxCount: number = LIMITS.MAX_BLOCK_COUNT): void {
+export function checkSumHead(
+  h: SumHead,
+  protocol: number,
+  maxDigestLength: number,
+  maxCount: number = LIMITS.MAX_BLOCK_COUNT,
+): void {
   const max = maxBlockSize(protocol);
   if (h.count < 0 || h.count > maxCount) throw new ProtocolError(`invalid checksum count ${h.count}`);
-  if (h.blength < 0 || h.blength > max) throw new ProtocolError(`invalid block length ${h.blength} [max ${max}]`);
+  if (h.blength < 0 || h.blength > max)
+    throw new ProtocolError(`invalid block length ${h.blength} [max ${max}]`);
   if (h.count > 0 && h.blength === 0) throw new ProtocolError('block length 0 with a non-zero block count');
-  if (h.s2length < 0 || h.s2length > maxDigestLength) throw new ProtocolError(`invalid checksum length ${h.s2length} [max ${maxDigestLength}]`);
-  if (h.remainder < 0 || h.remainder > h.blength) throw new ProtocolError(`invalid remainder length ${h.remainder} [blength ${h.blength}]`);
+  if (h.s2length < 0 || h.s2length > maxDigestLength)
+    throw new ProtocolError(`invalid checksum length ${h.s2length} [max ${maxDigestLength}]`);
+  if (h.remainder < 0 || h.remainder > h.blength)
+    throw new ProtocolError(`invalid remainder length ${h.remainder} [blength ${h.blength}]`);
 }
 
 /** Bytes one block sum takes on the wire. */

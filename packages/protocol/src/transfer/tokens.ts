@@ -21,12 +21,14 @@ export type Token = { kind: 'literal'; length: number } | { kind: 'block'; index
 export const MAX_LITERAL_TOKEN = LIMITS.MAX_LITERAL_TOKEN;
 
 export function encodeLiteralHeader(w: WireWriter, length: number): void {
-  if (!Number.isInteger(length) || length <= 0 || length > 0x7fffffff) throw new RangeError(`bad literal length ${length}`);
+  if (!Number.isInteger(length) || length <= 0 || length > 0x7fffffff)
+    throw new RangeError(`bad literal length ${length}`);
   w.i32(length);
 }
 
 export function encodeBlockToken(w: WireWriter, index: number): void {
-  if (!Number.isInteger(index) || index < 0 || index > 0x7ffffffe) throw new RangeError(`bad block index ${index}`);
+  if (!Number.isInteger(index) || index < 0 || index > 0x7ffffffe)
+    throw new RangeError(`bad block index ${index}`);
   w.i32(-(index + 1));
 }
 

@@ -7,11 +7,29 @@ import { WireReader } from '../wire/reader.js';
 import { WireWriter } from '../wire/writer.js';
 import { decodeItem, encodeItem, type ItemHeader } from './item.js';
 import { decodeStats, encodeStats } from './stats.js';
-import { decodeBlockSum, decodeBlockSums, decodeSumHead, encodeBlockSum, encodeSumHead, sumHeadFileLength, type SumHead } from './sum-head.js';
-import { decodeToken, encodeBlockToken, encodeEndToken, encodeLiteral, encodeToken, type Token } from './tokens.js';
+import {
+  decodeBlockSum,
+  decodeBlockSums,
+  decodeSumHead,
+  encodeBlockSum,
+  encodeSumHead,
+  sumHeadFileLength,
+  type SumHead,
+} from './sum-head.js';
+import {
+  decodeToken,
+  encodeBlockToken,
+  encodeEndToken,
+  encodeLiteral,
+  encodeToken,
+  type Token,
+} from './tokens.js';
 
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 
 describe('trace vectors (part 2 §9)', () => {
   it('trace A request + echo (proto 32)', () => {
@@ -29,13 +47,25 @@ describe('trace vectors (part 2 §9)', () => {
     encodeEndToken(w);
     expect(hex(w.finish().subarray(0, 4))).toBe('1c 00 00 00');
     const st = unhex('00 2b 00 00 72 00 00 1c 00 00 01 00 00 00 00');
-    expect(decodeStats(new WireReader(st), 32)).toEqual({ totalRead: 43, totalWritten: 114, totalSize: 28, flistBuildTime: 1, flistXferTime: 0 });
+    expect(decodeStats(new WireReader(st), 32)).toEqual({
+      totalRead: 43,
+      totalWritten: 114,
+      totalSize: 28,
+      flistBuildTime: 1,
+      flistXferTime: 0,
+    });
     const sw = new WireWriter();
-    encodeStats(sw, { totalRead: 43, totalWritten: 114, totalSize: 28, flistBuildTime: 1, flistXferTime: 0 }, 32);
+    encodeStats(
+      sw,
+      { totalRead: 43, totalWritten: 114, totalSize: 28, flistBuildTime: 1, flistXferTime: 0 },
+      32,
+    );
     expect(sw.finish()).toEqual(st);
   });
   it('trace C (proto 29) request, sums, tokens, stats', () => {
-    const req = unhex('00 00 00 00 0c 80 03 00 00 00 bc 02 00 00 02 00 00 00 58 02 00 00 ba 08 02 ab 8b b6 6a f9 92 ff 7c ac 58 f8 1e 1d e1 e2');
+    const req = unhex(
+      '00 00 00 00 0c 80 03 00 00 00 bc 02 00 00 02 00 00 00 58 02 00 00 ba 08 02 ab 8b b6 6a f9 92 ff 7c ac 58 f8 1e 1d e1 e2',
+    );
     const r = new WireReader(req);
     const s = new NdxState(29);
     expect(decodeItem(r, s)).toEqual({ ndx: 0, iflags: 0x800c });
@@ -57,10 +87,25 @@ describe('trace vectors (part 2 §9)', () => {
     expect(decodeToken(toks, { blockCount: 3 })).toEqual({ kind: 'block', index: 2 });
     expect(decodeToken(toks)).toEqual({ kind: 'end' });
     const st = unhex('4e 00 00 00 90 03 00 00 f6 07 00 00 01 00 00 00 00 00 00 00');
-    expect(decodeStats(new WireReader(st), 29)).toEqual({ totalRead: 78, totalWritten: 912, totalSize: 2038, flistBuildTime: 1, flistXferTime: 0 });
-    expect(decodeStats(new WireReader(unhex('32 00 00 00 2d 03 00 00 da 07 00 00')), 27)).toEqual({ totalRead: 50, totalWritten: 813, totalSize: 2010 });
+    expect(decodeStats(new WireReader(st), 29)).toEqual({
+      totalRead: 78,
+      totalWritten: 912,
+      totalSize: 2038,
+      flistBuildTime: 1,
+      flistXferTime: 0,
+    });
+    expect(decodeStats(new WireReader(unhex('32 00 00 00 2d 03 00 00 da 07 00 00')), 27)).toEqual({
+      totalRead: 50,
+      totalWritten: 813,
+      totalSize: 2010,
+    });
     const r26 = new WireReader(unhex('03 00 00 00 bc 02 00 00 58 02 00 00'));
-    expect(decodeSumHead(r26, 26, 16, { impliedS2Length: 2 })).toEqual({ count: 3, blength: 700, s2length: 2, remainder: 600 });
+    expect(decodeSumHead(r26, 26, 16, { impliedS2Length: 2 })).toEqual({
+      count: 3,
+      blength: 700,
+      s2length: 2,
+      remainder: 600,
+    });
   });
   it('600 000-byte whole-file literal is 18 x 32768 + 10176', () => {
     const w = new WireWriter();
@@ -95,11 +140,16 @@ describe('validation', () => {
   });
   it('block sums never allocate before the bytes exist', () => {
     const r = new WireReader(new Uint8Array(10));
-    expect(() => decodeBlockSums(r, { count: 1 << 24, blength: 700, s2length: 16, remainder: 0 })).toThrow(ShortRead);
+    expect(() => decodeBlockSums(r, { count: 1 << 24, blength: 700, s2length: 16, remainder: 0 })).toThrow(
+      ShortRead,
+    );
     expect(r.offset).toBe(0);
   });
   it('token bounds', () => {
-    const w = new WireWriter().i32(0x7fffffff).i32(-10).i32(-(2 ** 31));
+    const w = new WireWriter()
+      .i32(0x7fffffff)
+      .i32(-10)
+      .i32(-(2 ** 31));
     const r = new WireReader(w.finish());
     expect(() => decodeToken(r)).toThrow(/literal/);
     r.offset = 4;
@@ -112,7 +162,9 @@ describe('validation', () => {
     const r = new WireReader(unhex('05 00'));
     expect(() => decodeItem(r, s)).toThrow(ShortRead);
     expect([r.offset, s.prevPositive]).toEqual([0, -1]);
-    expect(() => decodeItem(new WireReader(unhex('05 00 18 05 90 00')), new NdxState(32))).toThrow(ProtocolError);
+    expect(() => decodeItem(new WireReader(unhex('05 00 18 05 90 00')), new NdxState(32))).toThrow(
+      ProtocolError,
+    );
   });
   it('negative stats are rejected', () => {
     expect(() => decodeStats(new WireReader(unhex('fe ff ff ff')), 29)).toThrow(ProtocolError);
@@ -130,7 +182,10 @@ describe('round trips', () => {
         fc.nat(),
         (protocol, count, blength, s2length, remSeed) => {
           const h: SumHead = { count, blength, s2length, remainder: remSeed % (blength + 1) };
-          const sums = Array.from({ length: count }, (_, i) => ({ sum1: (i * 2654435761) >>> 0, sum2: new Uint8Array(s2length).fill(i) }));
+          const sums = Array.from({ length: count }, (_, i) => ({
+            sum1: (i * 2654435761) >>> 0,
+            sum2: new Uint8Array(s2length).fill(i),
+          }));
           const w = new WireWriter();
           encodeSumHead(w, h, protocol);
           for (const b of sums) encodeBlockSum(w, b, s2length);
@@ -149,7 +204,9 @@ describe('round trips', () => {
       fc.record(
         {
           ndx: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-          iflags: fc.integer({ min: 0, max: 0xffff }).map((f) => f & ~(ITEM.BASIS_TYPE_FOLLOWS | ITEM.XNAME_FOLLOWS)),
+          iflags: fc
+            .integer({ min: 0, max: 0xffff })
+            .map((f) => f & ~(ITEM.BASIS_TYPE_FOLLOWS | ITEM.XNAME_FOLLOWS)),
           fnamecmpType: fc.integer({ min: 0, max: 255 }),
           xname: fc.uint8Array({ maxLength: 300 }),
         },
@@ -202,12 +259,21 @@ describe('round trips', () => {
   });
   it('stats', () => {
     fc.assert(
-      fc.property(fc.constantFrom(27, 28, 29, 30, 31, 32), fc.array(fc.maxSafeInteger().map(Math.abs), { minLength: 5, maxLength: 5 }), (p, v) => {
-        const s = { totalRead: v[0] ?? 0, totalWritten: v[1] ?? 0, totalSize: v[2] ?? 0, ...(p >= 29 ? { flistBuildTime: v[3] ?? 0, flistXferTime: v[4] ?? 0 } : {}) };
-        const w = new WireWriter();
-        encodeStats(w, s, p);
-        expect(decodeStats(new WireReader(w.finish()), p)).toEqual(s);
-      }),
+      fc.property(
+        fc.constantFrom(27, 28, 29, 30, 31, 32),
+        fc.array(fc.maxSafeInteger().map(Math.abs), { minLength: 5, maxLength: 5 }),
+        (p, v) => {
+          const s = {
+            totalRead: v[0] ?? 0,
+            totalWritten: v[1] ?? 0,
+            totalSize: v[2] ?? 0,
+            ...(p >= 29 ? { flistBuildTime: v[3] ?? 0, flistXferTime: v[4] ?? 0 } : {}),
+          };
+          const w = new WireWriter();
+          encodeStats(w, s, p);
+          expect(decodeStats(new WireReader(w.finish()), p)).toEqual(s);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

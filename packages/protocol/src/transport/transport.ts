@@ -54,7 +54,9 @@ export function duplexTransport(stream: Duplex): Transport {
         if (failure) throw streamError(failure);
         const chunk = stream.read() as Buffer | string | null;
         if (chunk !== null) {
-          return typeof chunk === 'string' ? Buffer.from(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          return typeof chunk === 'string'
+            ? Buffer.from(chunk)
+            : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         }
         if (ended || stream.readableEnded) return null;
         await new Promise<void>((r) => waiters.push(r));

@@ -84,7 +84,11 @@ export function decodeNameList(r: WireReader): string[] {
  * both agree when both advertise in rsync's table order).
  * `preferPeerOrder` reverses that, for tests / odd peers.
  */
-export function chooseName(ours: readonly string[], theirs: readonly string[], preferPeerOrder = false): string | undefined {
+export function chooseName(
+  ours: readonly string[],
+  theirs: readonly string[],
+  preferPeerOrder = false,
+): string | undefined {
   const [first, second] = preferPeerOrder ? [theirs, ours] : [ours, theirs];
   const set = new Set(second);
   return first.find((n) => set.has(n));

@@ -19,21 +19,24 @@ const TWO32 = 0x1_0000_0000;
 export class WireReader {
   readonly buf: Uint8Array;
   offset: number;
+  /** End of the valid bytes (default: the end of `buf`); a streaming owner moves it as data arrives. */
+  end: number;
   private readonly view: DataView;
 
-  constructor(buf: Uint8Array, offset = 0) {
+  constructor(buf: Uint8Array, offset = 0, end = buf.length) {
     this.buf = buf;
     this.offset = offset;
+    this.end = end;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get remaining(): number {
-    return this.buf.length - this.offset;
+    return this.end - this.offset;
   }
 
   /** Throw ShortRead unless n more bytes are available. */
   need(n: number): void {
-    if (this.buf.length - this.offset < n) throw new ShortRead(n, this.buf.length - this.offset);
+    if (this.end - this.offset < n) throw new ShortRead(n, this.end - this.offset);
   }
 
   u8(): number {

@@ -5,13 +5,25 @@ import { WireReader } from './reader.js';
 import { WireWriter } from './writer.js';
 import { NdxState, decodeNdx, encodeNdx } from './ndx.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 describe('varint / varlong vectors (part 1 §5)', () => {
   const varint: [number, string][] = [
-    [0, '00'], [0x7f, '7f'], [0x80, '80 80'], [0x3fff, 'bf ff'], [0x4000, 'c0 00 40'], [0xfffe, 'c0 fe ff'],
-    [0x1ff, '81 ff'], [0x2c01, 'ac 01'], [0x200000, 'e0 00 00 20'], [0x10000000, 'f0 00 00 00 10'], [-1, 'f0 ff ff ff ff'],
+    [0, '00'],
+    [0x7f, '7f'],
+    [0x80, '80 80'],
+    [0x3fff, 'bf ff'],
+    [0x4000, 'c0 00 40'],
+    [0xfffe, 'c0 fe ff'],
+    [0x1ff, '81 ff'],
+    [0x2c01, 'ac 01'],
+    [0x200000, 'e0 00 00 20'],
+    [0x10000000, 'f0 00 00 00 10'],
+    [-1, 'f0 ff ff ff ff'],
     [510, '81 fe'],
   ];
   it.each(varint)('varint %d', (v, bytes) => {
@@ -21,9 +33,17 @@ describe('varint / varlong vectors (part 1 §5)', () => {
     expect(r.remaining).toBe(0);
   });
   const varlong: [number, number, string][] = [
-    [3, 0, '00 00 00'], [3, 4096, '00 00 10'], [3, 100, '00 64 00'], [3, 0x7fffff, '7f ff ff'],
-    [3, 0x800000, '80 00 00 80'], [3, 2 ** 40, 'e1 00 00 00 00 00'], [3, 43, '00 2b 00'], [3, 600313, '09 f9 28'],
-    [4, 0x6b02ded2, '6b d2 de 02'], [4, 0x80000000, '80 00 00 00 80'], [4, 0xffffffff, '80 ff ff ff ff'],
+    [3, 0, '00 00 00'],
+    [3, 4096, '00 00 10'],
+    [3, 100, '00 64 00'],
+    [3, 0x7fffff, '7f ff ff'],
+    [3, 0x800000, '80 00 00 80'],
+    [3, 2 ** 40, 'e1 00 00 00 00 00'],
+    [3, 43, '00 2b 00'],
+    [3, 600313, '09 f9 28'],
+    [4, 0x6b02ded2, '6b d2 de 02'],
+    [4, 0x80000000, '80 00 00 00 80'],
+    [4, 0xffffffff, '80 ff ff ff ff'],
   ];
   it.each(varlong)('varlong(%d) %d', (min, v, bytes) => {
     expect(hex(new WireWriter().varlong(v, min).finish())).toBe(bytes);
@@ -80,11 +100,30 @@ describe('malformed primitives', () => {
 describe('round trips', () => {
   it('int types', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 0xffff }), fc.maxSafeInteger(), (i, s, l) => {
-        const b = new WireWriter(1).i32(i).u16(s).u32(i >>> 0).i64(l).i64(l === 0 ? 0 : -l).u8(s).finish();
-        const r = new WireReader(b);
-        expect([r.i32(), r.u16(), r.u32(), r.i64(), r.i64(), r.u8()]).toEqual([i, s, i >>> 0, l, l === 0 ? 0 : -l, s & 0xff]);
-      }),
+      fc.property(
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.maxSafeInteger(),
+        (i, s, l) => {
+          const b = new WireWriter(1)
+            .i32(i)
+            .u16(s)
+            .u32(i >>> 0)
+            .i64(l)
+            .i64(l === 0 ? 0 : -l)
+            .u8(s)
+            .finish();
+          const r = new WireReader(b);
+          expect([r.i32(), r.u16(), r.u32(), r.i64(), r.i64(), r.u8()]).toEqual([
+            i,
+            s,
+            i >>> 0,
+            l,
+            l === 0 ? 0 : -l,
+            s & 0xff,
+          ]);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -101,7 +140,11 @@ describe('round trips', () => {
   it('varlong / longint', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.maxSafeInteger(), fc.integer({ min: -1000, max: 2 ** 34 }), fc.integer({ min: 0, max: 300 })),
+        fc.oneof(
+          fc.maxSafeInteger(),
+          fc.integer({ min: -1000, max: 2 ** 34 }),
+          fc.integer({ min: 0, max: 300 }),
+        ),
         fc.constantFrom(1, 2, 3, 4, 5, 6, 8),
         (v, min) => {
           const w = new WireWriter().varlong(v, min).longint(v);
@@ -126,7 +169,12 @@ describe('round trips', () => {
   it('random bytes never crash the primitive readers', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 16 }), fc.integer({ min: 1, max: 6 }), (b, min) => {
-        for (const f of [(r: WireReader) => r.varint(), (r: WireReader) => r.varlong(min), (r: WireReader) => r.longint(), (r: WireReader) => r.vstring()]) {
+        for (const f of [
+          (r: WireReader) => r.varint(),
+          (r: WireReader) => r.varlong(min),
+          (r: WireReader) => r.longint(),
+          (r: WireReader) => r.vstring(),
+        ]) {
           try {
             f(new WireReader(b));
           } catch (e) {
@@ -162,7 +210,14 @@ describe('ndx', () => {
   it('round trip, both protocols', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.integer({ min: -1, max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 31 - 1), max: -1 }), fc.integer({ min: -110, max: 400 })), { maxLength: 40 }),
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+            fc.integer({ min: -(2 ** 31 - 1), max: -1 }),
+            fc.integer({ min: -110, max: 400 }),
+          ),
+          { maxLength: 40 },
+        ),
         fc.constantFrom(27, 29, 30, 31, 32),
         (values, protocol) => {
           const ws = new NdxState(protocol);

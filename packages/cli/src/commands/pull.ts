@@ -1,0 +1,90 @@
+/** `tsrsync pull [options] SRC... DEST`: rsync -a SRC... DEST from an rsync daemon. */
+import { passwordSource, pullFromDaemon, type TransferResult } from '@tsrsync/protocol';
+import { UsageError } from '../args.js';
+import { parseCli, type CliOptions } from '../options.js';
+import { consoleReporter, summary, type ConsoleOutput, stdio } from '../output.js';
+import { parseLocation, sameDaemon } from '../remote.js';
+import { progressBar } from '../progress-bar.js';
+
+export async function runPull(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
+  const c = parseCli(argv);
+  if (c.args.length < 2) throw new UsageError('usage: tsrsync pull [options] SRC... DEST');
+  const dest = c.args[c.args.length - 1]!;
+  const sources = c.args.slice(0, -1).map(parseLocation);
+  const res = await pull(c, sources, dest, io);
+  return res.exitCode;
+}
+
+export async function pull(
+  c: CliOptions,
+  sources: ReturnType<typeof parseLocation>[],
+  dest: string,
+  io: ConsoleOutput = stdio,
+): Promise<TransferResult> {
+  const t = c.transfer;
+  const src = sameDaemon(sources);
+  const started = Date.now();
+  const bar = progressBar(io);
+  const reporter = consoleReporter(
+    {
+      verbose: t.verbose,
+      itemize: t.itemize,
+      outFormat: c.outFormat,
+      quiet: t.quiet,
+      times: t.times,
+      human: c.human,
+      progress: c.progress,
+    },
+    bar?.io ?? io,
+  );
+  if (bar) bar.attach(reporter);
+  if (c.noMotd) {
+    const m = reporter.message;
+    let handshake = true;
+    reporter.message = (level, text) => {
+      if (handshake && level === 'info') return;
+      m?.(level, text);
+    };
+    reporter.fileList = (...a) => {
+      handshake = false;
+      bar?.onList?.(...a);
+    };
+  }
+  if (t.verbose > 0 && !t.quiet)
+    (bar?.io ?? io).out(
+      t.recursive && t.protocol >= 30
+        ? 'receiving incremental file list\n'
+        : 'receiving file list ... done\n',
+    );
+  try {
+    const res = await pullFromDaemon({
+      target: {
+        host: src.host,
+        port: c.port ?? src.port ?? 873,
+        module: src.module,
+        user: src.user,
+        password: passwordSource(c.passwordFile),
+      },
+      paths: src.paths,
+      dest,
+      options: t,
+      reporter,
+      contimeoutMs: c.contimeout !== undefined && c.contimeout > 0 ? c.contimeout * 1000 : undefined,
+    });
+    bar?.done();
+    if ((t.verbose > 0 || t.stats) && !t.quiet && !t.listOnly) {
+      io.out(
+        summary(res.stats, {
+          stats: t.stats,
+          protocol: res.settings?.protocol ?? t.protocol,
+          human: c.human,
+          elapsedSec: (Date.now() - started) / 1000,
+          dryRun: t.dryRun,
+        }),
+      );
+    }
+    return res;
+  } finally {
+    bar?.done();
+  }
+}
