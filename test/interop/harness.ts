@@ -447,13 +447,20 @@ export interface CompareOptions {
   ignoreRoot?: boolean;
   /** Compare mtimes at this granularity in ns (default 1 = exact). */
   mtimeResolutionNs?: bigint;
+  /**
+   * Granularity for directories and symlinks (default: mtimeResolutionNs). rsync only
+   * promises the second for them: one created within the second of its source's
+   * mtime keeps its creation nanoseconds (same_time() compares seconds).
+   */
+  nonFileMtimeResolutionNs?: bigint;
   /** Paths (relative) to skip, with their subtrees. */
   skip?: readonly string[];
 }
 
 function fmt(v: unknown): string {
   if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return v.toString(8).length > 0 && v < 0o10000 ? `0o${v.toString(8)}` : String(v);
+  if (typeof v === 'number')
+    return v.toString(8).length > 0 && v < 0o10000 ? `0o${v.toString(8)}` : String(v);
   return JSON.stringify(v);
 }
 
@@ -462,8 +469,7 @@ export function compareTrees(a: TreeSnapshot, b: TreeSnapshot, opts: CompareOpti
   const ignore = new Set<string>(opts.ignore ?? []);
   const res = opts.mtimeResolutionNs ?? 1n;
   const skipped = (p: string) =>
-    (opts.ignoreRoot === true && p === '') ||
-    (opts.skip ?? []).some((s) => p === s || p.startsWith(`${s}/`));
+    (opts.ignoreRoot === true && p === '') || (opts.skip ?? []).some((s) => p === s || p.startsWith(`${s}/`));
   const diffs: string[] = [];
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
   for (const p of paths) {
@@ -484,14 +490,22 @@ export function compareTrees(a: TreeSnapshot, b: TreeSnapshot, opts: CompareOpti
       continue;
     }
     const keys: (keyof TreeEntry)[] = [
-      'mode', 'size', 'mtimeNs', 'uid', 'gid', 'target', 'sha256', 'rdev', 'linkGroup',
+      'mode',
+      'size',
+      'mtimeNs',
+      'uid',
+      'gid',
+      'target',
+      'sha256',
+      'rdev',
+      'linkGroup',
     ];
     for (const k of keys) {
       if (ignore.has(k)) continue;
       if (k === 'mtimeNs') {
         if (ea.type === 'dir' && opts.ignoreDirMtime === true) continue;
-        if (ea.mtimeNs / res !== eb.mtimeNs / res)
-          diffs.push(`${name}: mtimeNs ${ea.mtimeNs} != ${eb.mtimeNs}`);
+        const r = ea.type === 'file' ? res : (opts.nonFileMtimeResolutionNs ?? res);
+        if (ea.mtimeNs / r !== eb.mtimeNs / r) diffs.push(`${name}: mtimeNs ${ea.mtimeNs} != ${eb.mtimeNs}`);
         continue;
       }
       if (k === 'mode' && ea.type === 'symlink') continue;

@@ -20,8 +20,7 @@ export interface RsyncBinary {
 
 const LOCATIONS: Record<RsyncVersion, string> = {
   '3.5.0': process.env['TSRSYNC_RSYNC_350'] ?? '/usr/bin/rsync',
-  '3.2.7':
-    process.env['TSRSYNC_RSYNC_327'] ?? path.join(REPO_ROOT, '.cache/rsync-3.2.7/usr/bin/rsync'),
+  '3.2.7': process.env['TSRSYNC_RSYNC_327'] ?? path.join(REPO_ROOT, '.cache/rsync-3.2.7/usr/bin/rsync'),
 };
 
 /** Path of the real rsync binary for `version`; throws if it is not executable. */

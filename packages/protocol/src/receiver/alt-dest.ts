@@ -105,7 +105,7 @@ export class AltDest {
       fs.closeSync(tmp.fd);
       try {
         fs.copyFileSync(abs, ctx.dest.path(tmp.name), fs.constants.COPYFILE_FICLONE);
-        setFileAttrs(ctx, tmp.name, e, undefined);
+        setFileAttrs(ctx, tmp.name, e, undefined, { accurateTime: true });
         ctx.dest.rename(tmp.name, rel);
       } catch (err) {
         try {

@@ -121,8 +121,9 @@ export function setFileAttrs(
   rel: Uint8Array,
   e: ListEntry,
   st: BigIntStats | undefined,
-  mode = e.mode,
+  opts: { accurateTime?: boolean; mode?: number } = {},
 ): number {
+  const mode = opts.mode ?? e.mode;
   if (ctx.o.dryRun) return 0;
   const cur = st ?? ctx.dest.lstat(rel);
   if (!cur) {
@@ -144,7 +145,10 @@ export function setFileAttrs(
     }
   }
   const skipTime = !ctx.o.times || (isDir(e.mode) && ctx.o.omitDirTimes) || (link && ctx.o.omitLinkTimes);
-  if (!skipTime && mtimeDiffers(ctx, cur, e)) {
+  const differs = opts.accurateTime
+    ? !sameMtime(cur, e.mtime, e.mtimeNsec ?? 0, -1)
+    : mtimeDiffers(ctx, cur, e);
+  if (!skipTime && differs) {
     try {
       const atime = Number(cur.atimeNs / 1000n) / 1e6;
       ctx.dest.setTimes(rel, atime, e.mtime, e.mtimeNsec ?? 0, link);

@@ -420,7 +420,7 @@ async function genFile(
     }
   }
   if (!redo && quickCheckOk(g, e, rel, st)) {
-    setFileAttrs(ctx, rel, e, st);
+    setFileAttrs(ctx, rel, e, st, { accurateTime: o.checksum });
     itemize(g, e, ndx, st, 0);
     if (group) await g.finishLeader(e);
     return;

@@ -62,7 +62,6 @@ export class Receiver {
       const ndx =
         ctx.input.tryRead((r) => decodeNdx(r, this.ndxIn)) ??
         (await ctx.input.read((r) => decodeNdx(r, this.ndxIn)));
-      if (process.env['TSRSYNC_DEBUG']) process.stderr.write(`[receiver] ndx ${ndx} phase ${this.phase}\n`);
       if (ndx === NDX_DONE) return { ndx, iflags: 0, fnamecmpType: FNAMECMP.FNAME, xname: undefined };
       if (ndx === NDX_DEL_STATS) {
         await this.#readDelStats();
@@ -273,7 +272,7 @@ export class Receiver {
     ctx.reporter.progress?.(e, e.size, e.size, true);
     if (ok || o.inplace) {
       if (tmpName) {
-        setFileAttrs(ctx, tmpName, e, undefined);
+        setFileAttrs(ctx, tmpName, e, undefined, { accurateTime: true });
         try {
           ctx.dest.rename(tmpName, name);
         } catch (err) {
@@ -282,7 +281,7 @@ export class Receiver {
           this.#finished(it.ndx, false);
           return;
         }
-      } else setFileAttrs(ctx, name, e, undefined);
+      } else setFileAttrs(ctx, name, e, undefined, { accurateTime: true });
     } else if (o.partial && tmpName) {
       try {
         ctx.dest.rename(tmpName, name);
