@@ -50,7 +50,8 @@ export async function startFakeDaemon(
       protocol,
       write: (b) => void sock.write(b),
       data: (b) => {
-        for (let i = 0; i < b.length; i += 32768) sock.write(encodeFrame(0, b.subarray(i, Math.min(b.length, i + 32768))));
+        for (let i = 0; i < b.length; i += 32768)
+          sock.write(encodeFrame(0, b.subarray(i, Math.min(b.length, i + 32768))));
       },
       received: () => after,
       end: () => sock.end(),

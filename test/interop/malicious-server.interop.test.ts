@@ -5,12 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import {
-  FileListEncoder,
-  WireWriter,
-  encodeFlistTrailer,
-  type EncodableEntry,
-} from '@tsrsync/protocol';
+import { FileListEncoder, WireWriter, encodeFlistTrailer, type EncodableEntry } from '@tsrsync/protocol';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { tsrsync } from './cli-run.js';
 import { startFakeDaemon } from './fake-daemon.js';
@@ -24,7 +19,14 @@ afterAll(removeTempDirs);
 
 /** A protocol-29 file list (flags byte format) + the id lists and io_error of the trailer. */
 function fileList(entries: EncodableEntry[]): Uint8Array {
-  const opts = { protocol: 29, preserveUid: true, preserveGid: true, preserveLinks: true, preserveDevices: true, preserveSpecials: true };
+  const opts = {
+    protocol: 29,
+    preserveUid: true,
+    preserveGid: true,
+    preserveLinks: true,
+    preserveDevices: true,
+    preserveSpecials: true,
+  };
   const enc = new FileListEncoder(opts);
   const w = new WireWriter();
   for (const e of entries) enc.encode(w, { uid: 0, gid: 0, ...e });
@@ -48,19 +50,28 @@ describe('a malicious server', () => {
   });
 
   const cases: [string, (sentinel: string) => EncodableEntry[]][] = [
-    ['"../sentinel/x" (dot-dot)', () => [
-      { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
-      { nameBytes: b('../sentinel/x'), mode: REG, size: 5, mtime: 1 },
-    ]],
-    ['an absolute name', (s) => [
-      { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
-      { nameBytes: b(`${s}/x`), mode: REG, size: 5, mtime: 1 },
-    ]],
-    ['a symlink to the sentinel, then a file beneath it', (s) => [
-      { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
-      { nameBytes: b('evil'), mode: LNK, size: s.length, mtime: 1, linkTargetBytes: b(s) },
-      { nameBytes: b('evil/keep.txt'), mode: REG, size: 5, mtime: 1 },
-    ]],
+    [
+      '"../sentinel/x" (dot-dot)',
+      () => [
+        { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
+        { nameBytes: b('../sentinel/x'), mode: REG, size: 5, mtime: 1 },
+      ],
+    ],
+    [
+      'an absolute name',
+      (s) => [
+        { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
+        { nameBytes: b(`${s}/x`), mode: REG, size: 5, mtime: 1 },
+      ],
+    ],
+    [
+      'a symlink to the sentinel, then a file beneath it',
+      (s) => [
+        { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 },
+        { nameBytes: b('evil'), mode: LNK, size: s.length, mtime: 1, linkTargetBytes: b(s) },
+        { nameBytes: b('evil/keep.txt'), mode: REG, size: 5, mtime: 1 },
+      ],
+    ],
   ];
   it.each(cases)('%s: non-zero exit, nothing written outside DEST', async (_name, make) => {
     const before = await treeSnapshot(sentinel);

@@ -42,7 +42,12 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-async function pullBoth(name: string, args: string[], module = 'site', subpath = ''): Promise<{ ours: string; ref: string }> {
+async function pullBoth(
+  name: string,
+  args: string[],
+  module = 'site',
+  subpath = '',
+): Promise<{ ours: string; ref: string }> {
   const ours = path.join(work, `${name}-ours`);
   const ref = path.join(work, `${name}-ref`);
   const url = `${daemon.url(module)}/${subpath}`;
@@ -86,7 +91,14 @@ describe.each(['zlib', 'zlibx', 'zstd', 'lz4'])('--compress-choice=%s', (alg) =>
     const text = readFileSync(old, 'utf8');
     await fsp.writeFile(old, text.replace('#333', '#334').slice(0, 3000) + 'tail\n');
     await fsp.utimes(old, 1, 1);
-    const r = await tsrsync('pull', '-z', `--compress-choice=${alg}`, '--stats', daemon.url('site') + '/site/', ours);
+    const r = await tsrsync(
+      'pull',
+      '-z',
+      `--compress-choice=${alg}`,
+      '--stats',
+      daemon.url('site') + '/site/',
+      ours,
+    );
     expect(r.code).toBe(0);
     expect(statFigure(r.stdout, 'Matched data')).toBeGreaterThan(0);
     expect(readFileSync(old).equals(readFileSync(path.join(src, 'site/css/style.css')))).toBe(true);
@@ -104,7 +116,14 @@ describe.each(['md4', 'md5', 'xxh64', 'xxh3', 'xxh128', 'sha1'])('--checksum-cho
     const b = readFileSync(f);
     b[15_000] ^= 0xff;
     await fsp.writeFile(f, b);
-    const r = await tsrsync('pull', `--checksum-choice=${alg}`, '-I', '--stats', daemon.url('site') + '/site/', ours);
+    const r = await tsrsync(
+      'pull',
+      `--checksum-choice=${alg}`,
+      '-I',
+      '--stats',
+      daemon.url('site') + '/site/',
+      ours,
+    );
     expect(r.code).toBe(0);
     expect(statFigure(r.stdout, 'Matched data')).toBeGreaterThan(20_000);
     expect(readFileSync(f).equals(readFileSync(path.join(src, 'site/img/logo.png')))).toBe(true);
@@ -132,7 +151,7 @@ describe('--delete and excludes', () => {
     expect(readFileSync(path.join(ours, 'keep.tmp'), 'utf8')).toBe('excluded, so protected');
   });
 
-  it('--exclude / --include / --filter give rsync\'s tree', async () => {
+  it("--exclude / --include / --filter give rsync's tree", async () => {
     await pullBoth('excl', ['--exclude=*.jpg', '--exclude=deep/', '--include=*.css', '--filter=- *.html']);
   });
 
@@ -163,19 +182,33 @@ describe('daemon authentication and errors', () => {
   it('right password from --password-file; a readable-by-others file is refused', async () => {
     const pw = path.join(work, 'pw');
     await fsp.writeFile(pw, 'sekrit\n', { mode: 0o600 });
-    const r = await tsrsync('pull', `--password-file=${pw}`, daemon.url('locked').replace('//', '//alice@') + '/site/', path.join(work, 'auth-file'));
+    const r = await tsrsync(
+      'pull',
+      `--password-file=${pw}`,
+      daemon.url('locked').replace('//', '//alice@') + '/site/',
+      path.join(work, 'auth-file'),
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await fsp.chmod(pw, 0o644);
-    const bad = await tsrsync('pull', `--password-file=${pw}`, daemon.url('locked').replace('//', '//alice@') + '/site/', path.join(work, 'auth-file2'));
+    const bad = await tsrsync(
+      'pull',
+      `--password-file=${pw}`,
+      daemon.url('locked').replace('//', '//alice@') + '/site/',
+      path.join(work, 'auth-file2'),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('password file must not be other-accessible');
   });
 
-  it('a wrong password exits 5 with the daemon\'s message', async () => {
+  it("a wrong password exits 5 with the daemon's message", async () => {
     process.env['RSYNC_PASSWORD'] = 'wrong';
     try {
-      const r = await tsrsync('pull', daemon.url('locked').replace('//', '//alice@') + '/', path.join(work, 'auth-bad'));
+      const r = await tsrsync(
+        'pull',
+        daemon.url('locked').replace('//', '//alice@') + '/',
+        path.join(work, 'auth-bad'),
+      );
       expect(r.code).toBe(5);
       expect(r.stderr).toContain('@ERROR: auth failed on module locked');
     } finally {
@@ -183,7 +216,7 @@ describe('daemon authentication and errors', () => {
     }
   });
 
-  it('a missing module exits 5 with the daemon\'s message', async () => {
+  it("a missing module exits 5 with the daemon's message", async () => {
     const r = await tsrsync('pull', daemon.url('nosuch') + '/', path.join(work, 'nomod'));
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("@ERROR: Unknown module 'nosuch'");

@@ -35,9 +35,9 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
         io.out(`tsrsync ${VERSION}  protocol version 32\n`);
         return 0;
       case 'pull':
-        return await runPull(rest, io);
+        return finalStatus(await runPull(rest, io), io);
       case 'ls':
-        return await runLs(rest, io);
+        return finalStatus(await runLs(rest, io), io);
       default:
         io.err(`tsrsync: unknown command: ${cmd}\n${USAGE}`);
         return 1;
@@ -45,6 +45,16 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+/** A transfer that ran to its end but not cleanly ends with rsync's last line (log.c:log_exit()). */
+function finalStatus(code: number, io: ConsoleOutput): number {
+  if (code === 24) io.err(`rsync warning: ${EXIT_TEXT[24]} (code 24) [Receiver=tsrsync ${VERSION}]\n`);
+  else if (code !== 0)
+    io.err(
+      `rsync error: ${EXIT_TEXT[code] ?? 'unexplained error'} (code ${code}) [Receiver=tsrsync ${VERSION}]\n`,
+    );
+  return code;
 }
 
 export function reportError(e: unknown, io: ConsoleOutput): number {

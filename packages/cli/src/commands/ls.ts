@@ -33,9 +33,6 @@ export async function runLs(argv: readonly string[], io: ConsoleOutput = stdio):
   t.listOnly = true;
   // rsync lists one level unless -r; the path's own entry plus its contents with -d
   if (!t.recursive) t.dirs = true;
-  t.links = true;
-  t.perms = true;
-  t.times = true;
   const res = await pull(c, [loc], '', io);
   return res.exitCode;
 }

@@ -50,12 +50,6 @@ export async function pull(
       bar?.onList?.(...a);
     };
   }
-  if (t.verbose > 0 && !t.quiet)
-    (bar?.io ?? io).out(
-      t.recursive && t.protocol >= 30
-        ? 'receiving incremental file list\n'
-        : 'receiving file list ... done\n',
-    );
   try {
     const res = await pullFromDaemon({
       target: {

@@ -10,6 +10,7 @@ import { FilterList } from '../filter/filter-list.js';
 import { cvsRules } from '../filter/rules.js';
 import { encodeFilterList } from '../filter/wire.js';
 import { isDir } from '../flist/file-entry.js';
+import { FL } from '../flist/file-list.js';
 import { DestTree } from '../local/dest-tree.js';
 import { IdMapper } from '../local/ids.js';
 import type { TransferOptions } from '../options/transfer-options.js';
@@ -168,6 +169,9 @@ export async function runReceiveSession(o: ReceiveSessionOptions): Promise<Trans
     });
     if (ln.created && (opts.verbose > 0 || opts.itemize > 0))
       reporter.message?.('info', `created directory ${o.dest.replace(/\/+$/, '')}\n`);
+    if (ln.created && firstEntry && firstEntry.nameBytes.length === 1 && firstEntry.nameBytes[0] === 0x2e) {
+      firstEntry.fl |= FL.DIR_CREATED;
+    }
     ctx.dest = new DestTree(ln.root);
     ctx.localName = ln.localName;
     if (opts.altDest)

@@ -62,6 +62,12 @@ export class FlistReceiver {
         dirName = d.nameBytes.length === 1 && d.nameBytes[0] === 0x2e ? new Uint8Array(0) : d.nameBytes;
       } else dirName = new Uint8Array(0);
     }
+    const first = flist.lists.length === 0 && parentDir < 0;
+    // flist.c:recv_file_list(): what a client says at -v
+    const announce = first && ctx.amClient && ctx.o.verbose > 0 && !ctx.o.quiet;
+    const progress = announce && !ctx.s.incRecurse && (ctx.o.recursive || ctx.o.dirs);
+    if (announce && ctx.s.incRecurse) ctx.reporter.message?.('info', 'receiving incremental file list\n');
+    if (progress) ctx.reporter.message?.('info', 'receiving file list ... ');
     dec.startList(flist.nextNdxStart, dirName);
     const entries: FileEntry[] = [];
     for (;;) {
@@ -102,6 +108,7 @@ export class FlistReceiver {
       if (!ctx.o.ignoreErrors) ctx.ioError |= trailer.ioError;
       flist.eof = true;
     }
+    if (progress) ctx.reporter.message?.('info', 'done\n');
     const list = flist.add(entries, parentDir);
     ctx.stats.numFiles += entries.length;
     ctx.stats.flistSize += ctx.input.bytesRead - startRead;

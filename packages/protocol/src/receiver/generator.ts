@@ -90,6 +90,10 @@ export class Generator {
     const inc = ctx.s.incRecurse;
     const del = this.deleteMode;
     const solo = ctx.localName !== undefined;
+    if (ctx.o.hardLinks && inc) {
+      // look ahead so a hard-link group's last member is known (MIN_FILECNT_LOOKAHEAD / 2)
+      await this.#waitUntil(() => ctx.flist.eof || ctx.flist.total >= 500, undefined);
+    }
     for (;;) {
       await this.#waitUntil(() => ctx.flist.lists.length > this.#genIdx || ctx.flist.eof, undefined);
       const list = ctx.flist.lists[this.#genIdx];
@@ -275,7 +279,8 @@ export class Generator {
     const g = this.hl.group(leader);
     g.leader = this.ctx.nameOf(leader);
     leader.fl |= FL.HLINK_DONE;
-    const waiters = g.waiters.splice(0);
+    // rsync walks its F_HL_PREV chain from the leader: the latest waiter first
+    const waiters = g.waiters.splice(0).reverse();
     for (const w of waiters) {
       await linkMember(this, w, g.leader);
       const list = this.ctx.flist.listFor(w.index);

@@ -25,14 +25,20 @@ export class HardLinks {
   /** Per group, the last active member of each list (FLAG_HLINK_LAST). */
   readonly #last = new Set<ListEntry>();
 
-  /** match_hard_links() for one received list. */
+  readonly #lastByGnum = new Map<number, ListEntry>();
+
+  /**
+   * match_hard_links() for one received list: the group's last member so far
+   * (across lists, as rsync's prior_hlinks chain does) is the one transferred.
+   */
   addList(list: SubList): void {
-    const lastOf = new Map<number, ListEntry>();
     for (const e of list.entries) {
       if (e.gnum === undefined || e.fl & FL.CLEARED) continue;
-      lastOf.set(e.gnum, e);
+      const prev = this.#lastByGnum.get(e.gnum);
+      if (prev) this.#last.delete(prev);
+      this.#lastByGnum.set(e.gnum, e);
+      this.#last.add(e);
     }
-    for (const e of lastOf.values()) this.#last.add(e);
   }
 
   group(e: ListEntry): HardLinkGroup {
