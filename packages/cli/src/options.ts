@@ -137,9 +137,8 @@ export function parseCli(argv: readonly string[], base: Partial<TransferOptions>
     flag('no-W', undefined, () => (t.wholeFile = false)),
     ...bool('inplace', undefined, 'inplace'),
     ...bool('partial', undefined, 'partial'),
-    val('partial-dir', undefined, (v) => {
-      t.partialDir = v;
-      t.partial = true;
+    val('partial-dir', undefined, () => {
+      throw new UsageError('--partial-dir is not supported yet (use --partial)');
     }),
     flag('P', 'P', () => {
       t.partial = true;

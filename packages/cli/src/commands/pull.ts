@@ -1,5 +1,5 @@
 /** `tsrsync pull [options] SRC... DEST`: rsync -a SRC... DEST from an rsync daemon. */
-import { passwordSource, pullFromDaemon, type TransferResult } from '@tsrsync/protocol';
+import { RsyncError, passwordSource, pullFromDaemon, type TransferResult } from '@tsrsync/protocol';
 import { UsageError } from '../args.js';
 import { parseCli, type CliOptions } from '../options.js';
 import { consoleReporter, summary, type ConsoleOutput, stdio } from '../output.js';
@@ -50,8 +50,10 @@ export async function pull(
       bar?.onList?.(...a);
     };
   }
+  const stop = interruptOnSignals();
   try {
     const res = await pullFromDaemon({
+      signal: stop.signal,
       target: {
         host: src.host,
         port: c.port ?? src.port ?? 873,
@@ -79,6 +81,23 @@ export async function pull(
     }
     return res;
   } finally {
+    stop.dispose();
     bar?.done();
   }
+}
+
+/** SIGINT/SIGTERM/SIGHUP end the transfer cleanly with rsync's code 20 (temp files removed). */
+export function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = () => ac.abort(new RsyncError(`received ${sig}, exiting`, 'ERR_RSYNC_SIGNAL', 20));
+    process.on(sig, h);
+    return [sig, h];
+  });
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    },
+  };
 }

@@ -90,9 +90,9 @@ export async function requestTransfer(
   const o = ctx.o;
   const proto = ctx.s.protocol;
   const list = ctx.flist.listFor(ndx);
-  if (ctx.s.incRecurse && list) list.inProgress++;
+  if (ctx.s.incRecurse && list && !o.dryRun) list.inProgress++;
   e.fl |= FL.FILE_SENT;
-  if (group) group.inTransfer = e;
+  if (group && !o.dryRun) group.inTransfer = e;
   let iflags = ITEM.TRANSFER;
   if (o.checksum) iflags |= ITEM.REPORT_CHANGE;
   const typed = fnamecmpType !== FNAMECMP.FNAME;
@@ -104,7 +104,11 @@ export async function requestTransfer(
     w.u16(iflags);
     if (typed) w.u8(fnamecmpType);
   }
-  if (o.dryRun) return;
+  if (o.dryRun) {
+    // nothing will arrive: a hard-link group is finished now (generator.c, !do_xfers)
+    if (group) await g.finishLeader(e);
+    return;
+  }
   const w = ctx.out.w;
   const size = st ? Number(st.size) : 0;
   const whole = o.wholeFile === true || ctx.s.checksum === 'none';

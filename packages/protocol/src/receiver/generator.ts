@@ -107,7 +107,6 @@ export class Generator {
         await genEntry(this, parent, list.ndxStart - 1, 1);
         if (
           (del === 'during' || del === 'delay') &&
-          !ctx.o.dryRun &&
           !(parent.fl & FL.MISSING_DIR) &&
           parent.fl & FL.CONTENT_DIR
         ) {

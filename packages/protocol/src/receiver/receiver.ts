@@ -247,6 +247,7 @@ export class Receiver {
     }
     let ok = false;
     let fatal: unknown;
+    const literalBefore = ctx.stats.literalData;
     try {
       ok = await receiveData(ctx, this.tokens, {
         head,
@@ -265,7 +266,11 @@ export class Receiver {
       fs.closeSync(outFd);
     }
     if (fatal !== undefined) {
-      if (tmpName) this.#unlinkQuietly(tmpName);
+      // cleanup.c: an interrupted transfer keeps what arrived only with --partial
+      if (tmpName) {
+        if (o.partial && ctx.stats.literalData > literalBefore) this.#keepPartial(tmpName, name, e);
+        else this.#unlinkQuietly(tmpName);
+      }
       throw fatal;
     }
     ctx.reporter.item?.({ name, entry: e, iflags: it.iflags });
@@ -310,6 +315,18 @@ export class Receiver {
     } else {
       ctx.message('error-xfer', `ERROR: ${ctx.display(name)} failed verification -- update ${kept}.\n`);
       this.#finished(it.ndx, false);
+    }
+  }
+
+  /** --partial: the partly received file replaces the destination, without its final mtime. */
+  #keepPartial(tmpName: Uint8Array, name: Uint8Array, e: ListEntry): void {
+    try {
+      setFileAttrs(this.ctx, tmpName, { ...e, mtime: 0, mtimeNsec: 0 } as ListEntry, undefined, {
+        mode: e.mode,
+      });
+      this.ctx.dest.rename(tmpName, name);
+    } catch {
+      this.#unlinkQuietly(tmpName);
     }
   }
 

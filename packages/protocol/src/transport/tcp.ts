@@ -48,7 +48,8 @@ export function connectTcp(host: string, port: number, opts: ConnectTcpOptions =
     const onAbort = () => {
       cleanup();
       socket.destroy();
-      reject(new SocketError(`connection to ${host} aborted`, { cause: opts.signal?.reason }));
+      const r: unknown = opts.signal?.reason;
+      reject(r instanceof RsyncError ? r : new SocketError(`connection to ${host} aborted`, { cause: r }));
     };
     const onError = (e: NodeJS.ErrnoException) => {
       cleanup();
@@ -60,7 +61,10 @@ export function connectTcp(host: string, port: number, opts: ConnectTcpOptions =
       const t = duplexTransport(socket);
       const signal = opts.signal;
       if (signal) {
-        const abortLater = () => t.destroy(new SocketError('connection aborted'));
+        const abortLater = () =>
+          t.destroy(
+            signal.reason instanceof RsyncError ? signal.reason : new SocketError('connection aborted'),
+          );
         signal.addEventListener('abort', abortLater, { once: true });
         socket.once('close', () => signal.removeEventListener('abort', abortLater));
       }

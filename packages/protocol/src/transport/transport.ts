@@ -65,7 +65,9 @@ export function duplexTransport(stream: Duplex): Transport {
     write(data) {
       if (failure) return Promise.reject(streamError(failure));
       if (stream.destroyed || stream.writableEnded) {
-        return Promise.reject(new StreamError('write on a closed connection'));
+        return Promise.reject(
+          new StreamError('connection unexpectedly closed (write on a closed connection)'),
+        );
       }
       return new Promise<void>((resolve, reject) => {
         const ok = stream.write(data, (err) => {
