@@ -220,6 +220,7 @@ export function readIdName(r: WireReader): string | undefined {
 export class FileListDecoder {
   readonly opts: Readonly<FlistOptions>;
   private st: PrevState = freshState();
+  #spare: PrevState = freshState();
   /** io_error from the most recent end-of-list marker (masked with 7). */
   lastIoError = 0;
   /** uid -> name and gid -> name learned from entries (inc-recurse) or set by the id lists. */
@@ -293,7 +294,8 @@ export class FileListDecoder {
     if (this.total >= (o.maxEntries ?? LIMITS.MAX_FLIST_ENTRIES))
       throw new ProtocolError('too many file-list entries');
 
-    const st = { ...this.st };
+    // decode into the spare state; it becomes current only when the entry is complete
+    const st = copyState(this.#spare, this.st);
     const ndx = this.ndxStart + this.current.length;
 
     // name
@@ -335,15 +337,7 @@ export class FileListDecoder {
       if (firstHlinkNdx >= this.ndxStart) first = this.current[firstHlinkNdx - this.ndxStart];
     }
 
-    const entry: FileEntry = {
-      name: decodeUtf8(nameBytes),
-      nameBytes,
-      mode: 0,
-      size: 0,
-      mtime: 0,
-      flags,
-      ndx,
-    };
+    const entry: FileEntry = new DecodedEntry(nameBytes, flags, ndx);
 
     if (first !== undefined) {
       // Abbreviated entry: everything comes from the first member.
@@ -486,10 +480,45 @@ export class FileListDecoder {
       if (hl.dev !== undefined && hl.ino !== undefined) this.idev.set(`${hl.dev}:${hl.ino}`, entry.ndx);
       else this.hlinkFirsts.add(entry.ndx);
     }
+    this.#spare = this.st;
     this.st = st;
     this.current.push(entry);
     this.total++;
   }
+}
+
+/** A decoded entry; `name` (a UTF-8 rendering for messages) is made only when asked for. */
+class DecodedEntry implements FileEntry {
+  mode = 0;
+  size = 0;
+  mtime = 0;
+  #name: string | undefined;
+  constructor(
+    readonly nameBytes: Uint8Array,
+    public flags: number,
+    public ndx: number,
+  ) {}
+  get name(): string {
+    return (this.#name ??= decodeUtf8(this.nameBytes));
+  }
+  set name(v: string) {
+    this.#name = v;
+  }
+}
+
+function copyState(to: PrevState, from: PrevState): PrevState {
+  to.name = from.name;
+  to.mtime = from.mtime;
+  to.atime = from.atime;
+  to.crtime = from.crtime;
+  to.mode = from.mode;
+  to.uid = from.uid;
+  to.gid = from.gid;
+  to.rdev = from.rdev;
+  to.rdevMajor = from.rdevMajor;
+  to.rdevMinor = from.rdevMinor;
+  to.dev = from.dev;
+  return to;
 }
 
 function copyOptional(to: FileEntry, from: FileEntry): void {

@@ -12,7 +12,25 @@ const DOT = 0x2e;
  * "." components (a lone "." stays), drop a trailing '/'. Returns null if a
  * ".." component is present.
  */
+/** True when clean_fname() would leave `name` as it is (the common case, checked without allocating). */
+function alreadyClean(name: Uint8Array): boolean {
+  const n = name.length;
+  if (n === 0 || name[0] === SLASH || name[n - 1] === SLASH) return false;
+  let compStart = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i === n || name[i] === SLASH) {
+      const len = i - compStart;
+      if (len === 0) return false; // "//"
+      if (name[compStart] === DOT && (len === 1 || (len === 2 && name[compStart + 1] === DOT)))
+        return n === 1 && len === 1;
+      compStart = i + 1;
+    }
+  }
+  return true;
+}
+
 export function cleanName(name: Uint8Array): Uint8Array | null {
+  if (alreadyClean(name)) return name;
   const out: number[] = [];
   const n = name.length;
   let i = 0;

@@ -7,8 +7,8 @@
  * tree: parents come before children in rsync's sort order, and the generator
  * replaces anything that is not a directory before recording it.
  */
-import { randomBytes } from 'node:crypto';
-import fs, { constants as C, type BigIntStats } from 'node:fs';
+import fs, { constants as C } from 'node:fs';
+import type { StatLike } from './stat.js';
 import { ProtocolError } from '../errors.js';
 import { baseOf, concatName, dirOf, displayName, joinPath, nameKey } from './fs-names.js';
 import { errCode } from './sys-error.js';
@@ -28,6 +28,8 @@ export class DestTree {
 
   constructor(root: string | Buffer) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
+    const st = fs.statSync(this.root, { throwIfNoEntry: false });
+    if (st && st.mode & 0o2000) this.#setgid.add('');
   }
 
   path(rel: Uint8Array): Buffer {
@@ -39,9 +41,19 @@ export class DestTree {
     return `"${displayName(this.path(rel))}"`;
   }
 
-  /** Records that `rel` is a real directory we may write into. */
-  verifyDir(rel: Uint8Array): void {
-    this.#verified.add(nameKey(isDot(rel) ? new Uint8Array(0) : rel));
+  readonly #setgid = new Set<string>();
+
+  /** Records that `rel` is a real directory we may write into (and whether new files inherit its group). */
+  verifyDir(rel: Uint8Array, setgid = false): void {
+    const k = nameKey(isDot(rel) ? new Uint8Array(0) : rel);
+    this.#verified.add(k);
+    if (setgid) this.#setgid.add(k);
+    else this.#setgid.delete(k);
+  }
+
+  /** The directory holding `rel` is set-group-ID (files created in it take its group). */
+  inSetgidDir(rel: Uint8Array): boolean {
+    return this.#setgid.size > 0 && this.#setgid.has(nameKey(dirOf(rel)));
   }
 
   forgetDir(rel: Uint8Array): void {
@@ -64,7 +76,7 @@ export class DestTree {
   }
 
   /** lstat; undefined when nothing is there (ENOENT/ENOTDIR). */
-  lstat(rel: Uint8Array): BigIntStats | undefined {
+  lstat(rel: Uint8Array): StatLike | undefined {
     return fs.lstatSync(this.path(rel), { bigint: true, throwIfNoEntry: false });
   }
 
@@ -166,6 +178,22 @@ export class DestTree {
   }
 }
 
+/** A basis for the receiver: a regular file (fd, size, mode), 'dir' when a directory is there, else undefined. */
+export function openBasis(p: Buffer): { fd: number; size: number; mode: number } | 'dir' | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch (e) {
+    return errCode(e) === 'EISDIR' ? 'dir' : undefined;
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    return st.isDirectory() ? 'dir' : undefined;
+  }
+  return { fd, size: st.size, mode: st.mode };
+}
+
 /** Opens an absolute path read-only as a regular file (O_NOFOLLOW|O_NONBLOCK, then fstat). */
 export function openRegular(p: Buffer): { fd: number; size: number } | undefined {
   let fd: number;
@@ -200,9 +228,9 @@ export function tempName(rel: Uint8Array): Uint8Array {
     base = base.subarray(0, cut);
   }
   if (base.length > 0 && base[base.length - 1] === 0x2e) base = base.subarray(0, base.length - 1);
-  const r = randomBytes(6);
+  // like mkstemp's XXXXXX; O_EXCL makes a collision a retry, so no cryptographic randomness is needed
   let suffix = '.';
-  for (const b of r) suffix += ALNUM[b % ALNUM.length];
+  for (let k = 0; k < 6; k++) suffix += ALNUM[(Math.random() * ALNUM.length) | 0];
   const leaf = Buffer.concat([Buffer.from('.'), base, Buffer.from(suffix)]);
   return concatName(dirOf(rel), leaf);
 }
@@ -222,7 +250,7 @@ export function toLibuvTime(sec: number, nsec: number): number {
  * compares nanoseconds (to the microsecond, the precision we can set);
  * a positive window allows that many seconds of difference.
  */
-export function sameMtime(st: BigIntStats, sec: number, nsec: number, modifyWindow = 0): boolean {
+export function sameMtime(st: StatLike, sec: number, nsec: number, modifyWindow = 0): boolean {
   const s = Number(st.mtimeNs / 1_000_000_000n);
   if (modifyWindow === 0) return s === sec;
   if (modifyWindow > 0) return Math.abs(s - sec) <= modifyWindow;

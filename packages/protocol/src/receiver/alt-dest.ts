@@ -7,7 +7,8 @@
  * attributes, so an older snapshot's inode never changes; level 1 is a delta
  * basis.
  */
-import fs, { type BigIntStats } from 'node:fs';
+import fs from 'node:fs';
+import type { StatLike } from '../local/stat.js';
 import { ITEM } from '../constants.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
 import { bytesEqual } from '../flist/names.js';
@@ -18,12 +19,12 @@ import { itemize } from './gen-entry.js';
 import type { Generator } from './generator.js';
 import { quickCheckOk } from './gen-file.js';
 
-export type AltResult = 'done' | { st: BigIntStats; type: number; abs: Buffer } | undefined;
+export type AltResult = 'done' | { st: StatLike; type: number; abs: Buffer } | undefined;
 
 export class AltDest {
   constructor(private readonly g: Generator) {}
 
-  #lstat(abs: Buffer): BigIntStats | undefined {
+  #lstat(abs: Buffer): StatLike | undefined {
     try {
       return fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch {
@@ -32,13 +33,13 @@ export class AltDest {
   }
 
   /** try_dests_reg(); `existing` = the destination's stat when it exists (only an exact match is used then). */
-  async regular(e: ListEntry, ndx: number, rel: Uint8Array, existing?: BigIntStats): Promise<AltResult> {
+  async regular(e: ListEntry, ndx: number, rel: Uint8Array, existing?: StatLike): Promise<AltResult> {
     const g = this.g;
     const ctx = g.ctx;
     const kind = ctx.o.altDest?.kind ?? 'link';
     let best = -1;
     let level = 0;
-    let bestSt: BigIntStats | undefined;
+    let bestSt: StatLike | undefined;
     for (let j = 0; j < ctx.altDirs.length; j++) {
       const abs = joinPath(ctx.altDirs[j]!, e.nameBytes);
       const st = this.#lstat(abs);
@@ -97,7 +98,7 @@ export class AltDest {
   }
 
   /** copy_altdest_file(): a local copy with the entry's attributes (never a link). */
-  #copy(e: ListEntry, ndx: number, rel: Uint8Array, abs: Buffer, st: BigIntStats): AltResult {
+  #copy(e: ListEntry, ndx: number, rel: Uint8Array, abs: Buffer, st: StatLike): AltResult {
     const g = this.g;
     const ctx = g.ctx;
     if (!ctx.o.dryRun) {
@@ -134,7 +135,7 @@ export async function trySymlinkAltDest(
   const target = e.linkTargetBytes ?? new Uint8Array(0);
   for (const dir of ctx.altDirs) {
     const abs = joinPath(dir, e.nameBytes);
-    let st: BigIntStats | undefined;
+    let st: StatLike | undefined;
     try {
       st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch {

@@ -2,11 +2,12 @@
  * Attribute handling on the receiving side: rsync.c:dest_mode(),
  * set_file_attrs(); generator.c:itemize(), unchanged_attrs().
  */
-import type { BigIntStats } from 'node:fs';
+import type { StatLike } from '../local/stat.js';
 import { ITEM, S_IFMT } from '../constants.js';
 import { isDir, isLink, isReg } from '../flist/file-entry.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
-import { sameMtime } from '../local/dest-tree.js';
+import fs from 'node:fs';
+import { sameMtime, toLibuvTime } from '../local/dest-tree.js';
 import type { ReceiveContext } from './context.js';
 
 const CHMOD_BITS = 0o7777;
@@ -38,7 +39,7 @@ export function localIds(ctx: ReceiveContext, e: ListEntry): { uid: number; gid:
   };
 }
 
-function mtimeDiffers(ctx: ReceiveContext, st: BigIntStats, e: ListEntry): boolean {
+function mtimeDiffers(ctx: ReceiveContext, st: StatLike, e: ListEntry): boolean {
   return !sameMtime(st, e.mtime, e.mtimeNsec ?? 0, ctx.o.modifyWindow);
 }
 
@@ -49,14 +50,14 @@ function keepTime(ctx: ReceiveContext, e: ListEntry): boolean {
   return true;
 }
 
-function permsDiffer(ctx: ReceiveContext, e: ListEntry, st: BigIntStats): boolean {
+function permsDiffer(ctx: ReceiveContext, e: ListEntry, st: StatLike): boolean {
   if (isLink(e.mode)) return false; // Linux cannot chmod a symlink
   if (ctx.o.perms) return (Number(st.mode) & CHMOD_BITS) !== (e.mode & CHMOD_BITS);
   if (ctx.o.executability) return ((Number(st.mode) & 0o111) !== 0) !== ((e.mode & 0o111) !== 0);
   return false;
 }
 
-function ownerDiffers(ctx: ReceiveContext, e: ListEntry, st: BigIntStats): { uid: boolean; gid: boolean } {
+function ownerDiffers(ctx: ReceiveContext, e: ListEntry, st: StatLike): { uid: boolean; gid: boolean } {
   const ids = localIds(ctx, e);
   return {
     uid: ctx.amRoot && ctx.o.owner && e.uid !== undefined && Number(st.uid) !== ids.uid,
@@ -65,7 +66,7 @@ function ownerDiffers(ctx: ReceiveContext, e: ListEntry, st: BigIntStats): { uid
 }
 
 /** generator.c:unchanged_attrs() */
-export function unchangedAttrs(ctx: ReceiveContext, e: ListEntry, st: BigIntStats): boolean {
+export function unchangedAttrs(ctx: ReceiveContext, e: ListEntry, st: StatLike): boolean {
   if (isLink(e.mode)) {
     if (ctx.o.times && !ctx.o.omitLinkTimes && mtimeDiffers(ctx, st, e)) return false;
   } else if (ctx.o.times && mtimeDiffers(ctx, st, e)) return false;
@@ -81,7 +82,7 @@ export function unchangedAttrs(ctx: ReceiveContext, e: ListEntry, st: BigIntStat
 export function itemizeFlags(
   ctx: ReceiveContext,
   e: ListEntry,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   iflags: number,
   xname: Uint8Array | undefined,
 ): number {
@@ -109,6 +110,9 @@ export function itemizeFlags(
 /** Set when setting a symlink's time failed (rsync's FLAG_TIME_FAILED). */
 export const FL_TIME_FAILED = 1 << 20;
 
+const EUID = process.geteuid?.() ?? -2;
+const EGID = process.getegid?.() ?? -2;
+
 export const UPDATED = { OWNER: 1, GROUP: 2, MTIME: 4, MODE: 8 } as const;
 
 /**
@@ -120,7 +124,7 @@ export function setFileAttrs(
   ctx: ReceiveContext,
   rel: Uint8Array,
   e: ListEntry,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   opts: { accurateTime?: boolean; mode?: number } = {},
 ): number {
   const mode = opts.mode ?? e.mode;
@@ -174,4 +178,28 @@ export function setFileAttrs(
     }
   }
   return updated;
+}
+
+/**
+ * A freshly received temp file (mode 0600, our ids, mtime now) gets the
+ * entry's owner, group, mtime and permissions through its descriptor, in
+ * set_file_attrs()'s order (chown first: it may clear set-id bits).
+ */
+export function setTempAttrs(ctx: ReceiveContext, fd: number, e: ListEntry): void {
+  const o = ctx.o;
+  const ids = localIds(ctx, e);
+  // the temp file is ours already: only a different id needs a chown
+  let uid = ctx.amRoot && o.owner && e.uid !== undefined ? ids.uid : -1;
+  let gid = o.group && e.gid !== undefined && ctx.ids.canSetGroup(ids.gid) ? ids.gid : -1;
+  if (uid === EUID) uid = -1;
+  if (gid === EGID && !ctx.dest.inSetgidDir(ctx.nameOf(e))) gid = -1;
+  if (uid !== -1 || gid !== -1) {
+    try {
+      fs.fchownSync(fd, uid, gid);
+    } catch (err) {
+      ctx.sysFail(`${uid !== -1 ? 'chown' : 'chgrp'} ${ctx.full(ctx.nameOf(e))} failed`, err, 'receiver');
+    }
+  }
+  if (o.times) fs.futimesSync(fd, Date.now() / 1000, toLibuvTime(e.mtime, e.mtimeNsec ?? 0));
+  fs.fchmodSync(fd, e.mode & CHMOD_BITS);
 }

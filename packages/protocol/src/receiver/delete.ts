@@ -5,7 +5,7 @@
  * --delete-excluded); perishable rules do not protect inside a directory
  * that is being removed.
  */
-import type { BigIntStats } from 'node:fs';
+import type { StatLike } from '../local/stat.js';
 import { IOERR } from '../constants.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
 import { isDir } from '../flist/file-entry.js';
@@ -149,7 +149,7 @@ export class Deleter {
       const listName = concatName(base, leaf);
       if (this.keep.has(nameKey(listName))) continue;
       const rel = concatName(dirRel.length === 1 && dirRel[0] === 0x2e ? new Uint8Array(0) : dirRel, leaf);
-      const st: BigIntStats | undefined = ctx.dest.lstat(rel);
+      const st: StatLike | undefined = ctx.dest.lstat(rel);
       if (!st) continue;
       if (this.#excluded(listName, st.isDirectory(), false)) continue;
       this.deleteItem(rel, Number(st.mode), DEL.RECURSE);

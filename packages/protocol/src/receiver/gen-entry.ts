@@ -3,7 +3,7 @@
  * special files, hard-link members and regular files (quick check, or a
  * transfer request with the basis file's block sums).
  */
-import type { BigIntStats } from 'node:fs';
+import type { StatLike } from '../local/stat.js';
 import { FNAMECMP, ITEM, SIGNIFICANT_ITEM_FLAGS } from '../constants.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
 import { isDevice, isDir, isLink, isReg, isSpecial } from '../flist/file-entry.js';
@@ -33,7 +33,7 @@ export function itemize(
   g: Generator,
   e: ListEntry,
   ndx: number,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   iflags: number,
   xname?: Uint8Array,
 ): number {
@@ -82,12 +82,14 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
       throw new ProtocolError(`ABORTING due to invalid path from sender: ${ctx.display(e.nameBytes)}`);
     }
   }
-  let st: BigIntStats | undefined;
+  let st: StatLike | undefined;
   if (g.dryMissing && isBelow(e, g.dryMissing)) st = undefined;
   else {
     g.dryMissing = undefined;
+    const pre = level === 1 ? g.preStat : undefined;
+    g.preStat = undefined;
     try {
-      st = ctx.dest.lstat(rel);
+      st = pre === undefined ? ctx.dest.lstat(rel) : (pre ?? undefined);
     } catch (err) {
       ctx.sysFail(`recv_generator: failed to stat ${ctx.full(rel)}`, err);
       return;
@@ -150,7 +152,7 @@ async function genDir(
   e: ListEntry,
   ndx: number,
   rel: Uint8Array,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   dirLevel: number,
 ): Promise<void> {
   const ctx = g.ctx;
@@ -204,8 +206,8 @@ async function genDir(
     }
   }
   if (o.dryRun) return;
-  ctx.dest.verifyDir(rel);
   setFileAttrs(ctx, rel, e, undefined);
+  ctx.dest.verifyDir(rel, ((realSt ? Number(realSt.mode) : 0) | e.mode) & 0o2000 ? true : false);
   if (!ctx.amRoot && (e.mode & 0o700) !== 0o700 && ctx.localName === undefined) {
     try {
       ctx.dest.chmod(rel, (e.mode | 0o700) & 0o7777);
@@ -248,7 +250,7 @@ async function genSymlink(
   e: ListEntry,
   ndx: number,
   rel: Uint8Array,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
 ): Promise<void> {
   const ctx = g.ctx;
   const target = e.linkTargetBytes ?? new Uint8Array(0);
@@ -291,7 +293,7 @@ async function genSymlink(
 export function atomicCreate(
   g: Generator,
   rel: Uint8Array,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   make: (name: Uint8Array) => void,
 ): boolean {
   const ctx = g.ctx;
@@ -369,7 +371,7 @@ async function genFile(
   e: ListEntry,
   ndx: number,
   rel: Uint8Array,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
 ): Promise<void> {
   const ctx = g.ctx;
   const o = ctx.o;

@@ -3,7 +3,8 @@
  * quick_check_ok()) and the transfer request with the basis file's block
  * sums (generate_and_send_sums(), write_sum_head()).
  */
-import fs, { type BigIntStats } from 'node:fs';
+import fs from 'node:fs';
+import type { StatLike } from '../local/stat.js';
 import { createSignature, createStrongChecksumSync, sumSizes } from '@tsrsync/delta';
 import { FNAMECMP, ITEM } from '../constants.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
@@ -43,7 +44,7 @@ export function quickCheckOk(
   g: Generator,
   e: ListEntry,
   path: Uint8Array | Buffer,
-  st: BigIntStats,
+  st: StatLike,
   abs = false,
 ): boolean {
   const o = g.ctx.o;
@@ -81,7 +82,7 @@ export async function requestTransfer(
   e: ListEntry,
   ndx: number,
   rel: Uint8Array,
-  st: BigIntStats | undefined,
+  st: StatLike | undefined,
   fnamecmpType: number,
   group: HardLinkGroup | undefined,
   basisAbs?: Buffer,

@@ -10,6 +10,7 @@ import { FL, type ListEntry, type SubList } from '../flist/file-list.js';
 import { isDir } from '../flist/file-entry.js';
 import { encodeItem } from '../transfer/item.js';
 import { NdxState, encodeNdx } from '../wire/ndx.js';
+import { StatPrefetcher, type PrefetchResult, type StatLike } from '../local/stat.js';
 import { effectiveDelete } from '../options/transfer-options.js';
 import type { ReceiveContext } from './context.js';
 import { AltDest } from './alt-dest.js';
@@ -34,6 +35,11 @@ export class Generator {
   readonly tweakedDirs = new Set<ListEntry>();
   /** Names (latin1) of active directory entries, to validate parents (non-incremental lists). */
   readonly listedDirs = new Set<string>();
+  /** lstat() of each list's entries, done by a worker as lists arrive. */
+  readonly #prefetcher = new StatPrefetcher();
+  readonly #prefetched = new Map<SubList, Promise<PrefetchResult>>();
+  /** The prefetched lstat of the entry genEntry() handles next (consumed once). */
+  preStat: StatLike | null | undefined;
   #doneIdx = 0;
   #genIdx = 0;
   #genFinished = false;
@@ -51,8 +57,17 @@ export class Generator {
 
   /** The receiver got a (sub-)list: index it for hard links, deletions and parent checks. */
   onList(list: SubList): void {
-    this.hl.addList(list);
-    this.deleter.addList(list.entries);
+    if (this.ctx.o.hardLinks) this.hl.addList(list);
+    if (list.entries.length >= 8 && !this.ctx.o.listOnly && this.ctx.localName === undefined) {
+      this.#prefetched.set(
+        list,
+        this.#prefetcher.lstatMany(
+          this.ctx.dest.root,
+          list.entries.map((e) => e.nameBytes),
+        ),
+      );
+    }
+    if (this.deleteMode !== undefined) this.deleter.addList(list.entries);
     for (const e of list.entries) {
       if (isDir(e.mode) && !(e.fl & FL.CLEARED))
         this.listedDirs.add(Buffer.from(e.nameBytes).toString('latin1'));
@@ -113,9 +128,14 @@ export class Generator {
           this.deleter.deleteInDir(parent, ctx.nameOf(parent));
         }
       }
-      for (const e of list.entries) {
+      const pre = await this.#prefetched.get(list);
+      this.#prefetched.delete(list);
+      for (let i = 0; i < list.entries.length; i++) {
+        const e = list.entries[i]!;
         if (e.fl & FL.CLEARED) continue;
+        this.preStat = pre?.[i];
         await genEntry(this, e, e.index, 1);
+        this.preStat = undefined;
         await this.checkFinished(false);
         await this.maybeFlush();
       }
@@ -160,6 +180,12 @@ export class Generator {
       await this.#waitUntil(() => ctx.signals.msgDone !== 3, false);
     }
     if (!inc) this.touchUpAllDirs();
+    this.#prefetcher.close();
+  }
+
+  /** Stops the stat worker (also on failure paths). */
+  close(): void {
+    this.#prefetcher.close();
   }
 
   /**

@@ -12,8 +12,11 @@ import type { ReceiveContext } from './context.js';
 const WRITE_BUF = 256 * 1024;
 
 /** Buffered positional writes; in place, blocks already at their offset are skipped. */
+/** One write buffer for all files: the receiver writes one file at a time. */
+const SHARED_BUF = Buffer.allocUnsafe(WRITE_BUF);
+
 class FileWriter {
-  readonly #buf = Buffer.allocUnsafe(WRITE_BUF);
+  readonly #buf = SHARED_BUF;
   #len = 0;
   #bufStart = 0;
   offset = 0;

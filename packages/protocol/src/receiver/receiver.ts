@@ -23,8 +23,8 @@ import { decodeStats } from '../transfer/stats.js';
 import { NdxState, decodeNdx } from '../wire/ndx.js';
 import { TokenReader } from '../compress/token-reader.js';
 import { joinPath } from '../local/fs-names.js';
-import { openRegular } from '../local/dest-tree.js';
-import { destMode, setFileAttrs } from './attrs.js';
+import { openBasis } from '../local/dest-tree.js';
+import { destMode, setFileAttrs, setTempAttrs } from './attrs.js';
 import type { ReceiveContext } from './context.js';
 import type { FlistReceiver } from './flist-recv.js';
 import { discardData, receiveData } from './receive-data.js';
@@ -201,7 +201,8 @@ export class Receiver {
     const head: SumHead = await ctx.input.read((r) =>
       decodeSumHead(r, ctx.s.protocol, ctx.checksum.digestLength, { impliedS2Length: csumLength }),
     );
-    // the basis the generator chose (only names it can legitimately use)
+    // the basis the generator chose (only names it can legitimately use); without block
+    // sums nothing can reference it, so it is not even opened
     let basisPath: Buffer | undefined;
     const t = it.fnamecmpType;
     if (t === FNAMECMP.FNAME) basisPath = ctx.dest.path(name);
@@ -212,22 +213,16 @@ export class Receiver {
       );
     else if (t === FNAMECMP.PARTIAL_DIR || t === FNAMECMP.BACKUP) basisPath = undefined;
     else throw new ProtocolError(`invalid basis_dir index: ${t}.`);
-    const st = ctx.dest.lstat(name);
-    if (st?.isDirectory() && t === FNAMECMP.FNAME) {
+    const opened = basisPath && (head.count > 0 || !o.perms) ? openBasis(basisPath) : undefined;
+    if (opened === 'dir' && t === FNAMECMP.FNAME) {
       ctx.message('error-xfer', `recv_files: ${ctx.full(name)} is a directory\n`);
       await discardData(ctx, this.tokens, head);
       this.#finished(it.ndx, false);
       return;
     }
-    const basis = basisPath ? openRegular(basisPath) : undefined;
+    const basis = opened === 'dir' ? undefined : opened;
     if (!o.perms)
-      e.mode = destMode(
-        e.mode,
-        basis ? Number(st?.mode ?? 0) : 0,
-        ctx.dfltPerms,
-        basis !== undefined,
-        o.executability,
-      );
+      e.mode = destMode(e.mode, basis?.mode ?? 0, ctx.dfltPerms, basis !== undefined, o.executability);
     let outFd: number;
     let tmpName: Uint8Array | undefined;
     try {
@@ -259,6 +254,8 @@ export class Receiver {
           ? (done) => ctx.reporter.progress!(e, done, e.size, false)
           : undefined,
       } as Parameters<typeof receiveData>[2]);
+      // attributes through the descriptor: no path lookups, nothing to race
+      if (ok && tmpName) setTempAttrs(ctx, outFd, e);
     } catch (err) {
       fatal = err;
     } finally {
@@ -277,7 +274,6 @@ export class Receiver {
     ctx.reporter.progress?.(e, e.size, e.size, true);
     if (ok || o.inplace) {
       if (tmpName) {
-        setFileAttrs(ctx, tmpName, e, undefined, { accurateTime: true });
         try {
           ctx.dest.rename(tmpName, name);
         } catch (err) {

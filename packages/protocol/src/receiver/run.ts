@@ -45,6 +45,7 @@ export async function runReceivingSide(
   })().catch(fail);
   const rcv = receiver.run().catch(fail);
   await Promise.allSettled([gen, rcv]);
+  generator.close();
   if (failed) throw first;
   return { generator, receiver };
 }

@@ -1,0 +1,163 @@
+/**
+ * What the receiving side needs from lstat(), and a worker thread that runs
+ * lstat() for a whole (sub-)list ahead of the generator: on two cores the
+ * metadata work of a large tree then overlaps with decoding and requesting.
+ */
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { joinPath } from './fs-names.js';
+
+/** The lstat() fields the receiver uses (fs.BigIntStats satisfies it). */
+export interface StatLike {
+  mode: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  atimeNs: bigint;
+  uid: bigint;
+  gid: bigint;
+  dev: bigint;
+  ino: bigint;
+  nlink: bigint;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+const FIELDS = 9;
+const S_IFMT = 0o170000n;
+
+class PrefetchedStat implements StatLike {
+  constructor(
+    readonly mode: bigint,
+    readonly size: bigint,
+    readonly mtimeNs: bigint,
+    readonly atimeNs: bigint,
+    readonly uid: bigint,
+    readonly gid: bigint,
+    readonly dev: bigint,
+    readonly ino: bigint,
+    readonly nlink: bigint,
+  ) {}
+  isDirectory(): boolean {
+    return (this.mode & S_IFMT) === 0o040000n;
+  }
+  isFile(): boolean {
+    return (this.mode & S_IFMT) === 0o100000n;
+  }
+  isSymbolicLink(): boolean {
+    return (this.mode & S_IFMT) === 0o120000n;
+  }
+}
+
+// The worker is plain JS (run with eval) so it works from the sources and from dist alike.
+// Paths arrive NUL-separated in one transferred buffer (a path cannot contain NUL).
+const WORKER_CODE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+parentPort.on('message', ({ id, n, buf }) => {
+  const all = Buffer.from(buf);
+  const out = new BigInt64Array(n * ${FIELDS});
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const e = all.indexOf(0, p);
+    const path = all.subarray(p, e);
+    p = e + 1;
+    const o = i * ${FIELDS};
+    let st;
+    try {
+      st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      out[o] = -2n;
+      continue;
+    }
+    if (!st) { out[o] = -1n; continue; }
+    out[o] = st.mode; out[o + 1] = st.size; out[o + 2] = st.mtimeNs; out[o + 3] = st.atimeNs;
+    out[o + 4] = st.uid; out[o + 5] = st.gid; out[o + 6] = st.dev; out[o + 7] = st.ino; out[o + 8] = st.nlink;
+  }
+  parentPort.postMessage({ id, out }, [out.buffer]);
+});
+`;
+
+/** Result per path: a stat, `null` for "nothing there", `undefined` for "ask lstat() yourself". */
+export type PrefetchResult = (StatLike | null | undefined)[];
+
+export class StatPrefetcher {
+  #worker: Worker | undefined;
+  #next = 1;
+  readonly #pending = new Map<number, (r: PrefetchResult) => void>();
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const w = new Worker(WORKER_CODE, { eval: true });
+    w.unref();
+    w.on('message', ({ id, out }: { id: number; out: BigInt64Array }) => {
+      const resolve = this.#pending.get(id);
+      if (!resolve) return;
+      this.#pending.delete(id);
+      const n = out.length / FIELDS;
+      const res: PrefetchResult = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const o = i * FIELDS;
+        const m = out[o]!;
+        res[i] =
+          m === -1n
+            ? null
+            : m === -2n
+              ? undefined
+              : new PrefetchedStat(
+                  m,
+                  out[o + 1]!,
+                  out[o + 2]!,
+                  out[o + 3]!,
+                  out[o + 4]!,
+                  out[o + 5]!,
+                  out[o + 6]!,
+                  out[o + 7]!,
+                  out[o + 8]!,
+                );
+      }
+      resolve(res);
+    });
+    w.on('error', () => {
+      // fall back to the caller's own lstat() for everything in flight
+      for (const [id, resolve] of this.#pending) {
+        this.#pending.delete(id);
+        resolve([]);
+      }
+      this.#worker = undefined;
+    });
+    this.#worker = w;
+    return w;
+  }
+
+  /** lstat() of `names` under `root`, in the worker. */
+  lstatMany(root: Buffer, names: readonly Uint8Array[]): Promise<PrefetchResult> {
+    let size = 0;
+    for (const n of names) size += root.length + 2 + n.length;
+    const buf = new Uint8Array(size);
+    let p = 0;
+    for (const n of names) {
+      const full = joinPath(root, n);
+      buf.set(full, p);
+      p += full.length;
+      buf[p++] = 0;
+    }
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#start().postMessage({ id, n: names.length, buf: buf.buffer }, [buf.buffer]);
+    });
+  }
+
+  close(): void {
+    void this.#worker?.terminate();
+    this.#worker = undefined;
+    for (const resolve of this.#pending.values()) resolve([]);
+    this.#pending.clear();
+  }
+}
+
+/** lstat() on the calling thread; undefined when nothing is there. */
+export function lstatNow(p: Buffer): StatLike | undefined {
+  return fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+}
