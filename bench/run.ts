@@ -1,11 +1,25 @@
-/** `npm run bench`: all benchmarks. Not run under vitest. */
+/** `npm run bench [-- --quick] [-- --only=delta,pull]`: all benchmarks. Not run under vitest. */
 import { benchHashLibs } from './delta/hash-libs.js';
 import { benchDelta } from './delta/delta.js';
+import { benchInflateLibs } from './delta/inflate-libs.js';
+import { benchPull } from './pull/pull.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (s: string) => !only || only.includes(s);
 console.log(`# tsrsync bench ${new Date().toISOString()} node ${process.version}`);
-console.log('\n## strong hash libraries (one hash per block, 64 MiB)\n');
-for (const l of await benchHashLibs()) console.log(l);
-console.log('\n## delta\n');
-console.log('| case | result |\n|---|---|');
-await benchDelta({ quick });
+if (want('hash')) {
+  console.log('\n## strong hash libraries (one hash per block, 64 MiB)\n');
+  for (const l of await benchHashLibs()) console.log(l);
+  console.log('\n## inflate libraries (zlib token streams)\n');
+  for (const l of await benchInflateLibs()) console.log(l);
+}
+if (want('delta')) {
+  console.log('\n## delta\n');
+  console.log('| case | result |\n|---|---|');
+  await benchDelta({ quick });
+}
+if (want('pull')) {
+  console.log('\n## pull from an rsync daemon (tmpfs, median of 3)\n');
+  await benchPull({ quick });
+}

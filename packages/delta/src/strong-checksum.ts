@@ -21,14 +21,8 @@
  * MD5, SHA1), md4-legacy.ts (protocol < 27). See bench/README.md for figures.
  */
 import { createHash } from 'node:crypto';
-import {
-  createMD4,
-  createMD5,
-  createXXHash128,
-  createXXHash3,
-  createXXHash64,
-  type IHasher,
-} from 'hash-wasm';
+import { createRequire } from 'node:module';
+import type { IHasher } from 'hash-wasm';
 import { DeltaError } from './errors.js';
 import { Md4 } from './md4-legacy.js';
 
@@ -75,19 +69,26 @@ export const DIGEST_LENGTHS: Readonly<Record<StrongAlgorithm, number>> = {
 
 type WasmAlg = 'md4' | 'md5' | 'xxh64' | 'xxh3' | 'xxh128';
 
+/**
+ * hash-wasm's per-algorithm builds, loaded on first use: its combined bundle
+ * carries every algorithm's wasm and costs ~0.1 s at start-up.
+ */
+const require = createRequire(import.meta.url);
+type Factory = (seedLow?: number, seedHigh?: number) => Promise<IHasher>;
+const BUILDS: Record<WasmAlg, [string, string]> = {
+  md4: ['md4', 'createMD4'],
+  md5: ['md5', 'createMD5'],
+  xxh64: ['xxhash64', 'createXXHash64'],
+  xxh3: ['xxhash3', 'createXXHash3'],
+  xxh128: ['xxhash128', 'createXXHash128'],
+};
+
 function createWasm(alg: WasmAlg, seedLo: number, seedHi: number): Promise<IHasher> {
-  switch (alg) {
-    case 'md4':
-      return createMD4();
-    case 'md5':
-      return createMD5();
-    case 'xxh64':
-      return createXXHash64(seedLo, seedHi);
-    case 'xxh3':
-      return createXXHash3(seedLo, seedHi);
-    case 'xxh128':
-      return createXXHash128(seedLo, seedHi);
-  }
+  const [file, fn] = BUILDS[alg];
+  const mod = require(`hash-wasm/dist/${file}.umd.min.js`) as Record<string, Factory>;
+  const f = mod[fn];
+  if (!f) throw new DeltaError('UNSUPPORTED', `hash-wasm has no ${fn}`);
+  return alg === 'md4' || alg === 'md5' ? f() : f(seedLo, seedHi);
 }
 
 /** Block hashers are used synchronously (init/update/digest in one call), so they can be shared. */
