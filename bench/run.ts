@@ -5,7 +5,10 @@ import { benchInflateLibs } from './delta/inflate-libs.js';
 import { benchPull } from './pull/pull.js';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const want = (s: string) => !only || only.includes(s);
 console.log(`# tsrsync bench ${new Date().toISOString()} node ${process.version}`);
 if (want('hash')) {

@@ -11,7 +11,18 @@ import { ZStream, Z_SYNC_FLUSH, zlibInflate, zlibInflateInit2 } from 'pako';
 import { MB, timeIt } from './util.js';
 
 function corpus(n: number): Uint8Array {
-  const words = ['rsync', 'delta', 'block', 'checksum', 'website', '<div class="x">', 'backup', '\n', 'snapshot', '0123'];
+  const words = [
+    'rsync',
+    'delta',
+    'block',
+    'checksum',
+    'website',
+    '<div class="x">',
+    'backup',
+    '\n',
+    'snapshot',
+    '0123',
+  ];
   const out = Buffer.alloc(n);
   let p = 0;
   let s = 7;
@@ -38,7 +49,10 @@ export async function benchInflateLibs(): Promise<string[]> {
     await done;
   }
   const total = data.length;
-  const lines: string[] = ['| library | inflate MB/s (64 MiB of text, 32 KiB sync-flushed pieces) |', '|---|---|'];
+  const lines: string[] = [
+    '| library | inflate MB/s (64 MiB of text, 32 KiB sync-flushed pieces) |',
+    '|---|---|',
+  ];
   const pakoT = await timeIt(() => {
     const s = new ZStream();
     zlibInflateInit2(s, -15);
@@ -71,6 +85,8 @@ export async function benchInflateLibs(): Promise<string[]> {
     const n = zlib.inflateRawSync(all, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length;
     if (n !== total) throw new Error(`zlib produced ${n}`);
   }, 3);
-  lines.push(`| node:zlib inflateRawSync, whole stream at once (no incremental API) | ${(total / MB / wholeT.med).toFixed(0)} |`);
+  lines.push(
+    `| node:zlib inflateRawSync, whole stream at once (no incremental API) | ${(total / MB / wholeT.med).toFixed(0)} |`,
+  );
   return lines;
 }

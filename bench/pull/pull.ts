@@ -30,16 +30,28 @@ export async function benchPull(opts: { runs?: number; quick?: boolean } = {}): 
   const big = opts.quick ? 128 << 20 : 1 << 30;
   const t1 = path.join(ROOT, opts.quick ? 't1q' : 't1');
   makeT1(t1, files);
-  const t2 = path.join(ROOT, 't2', 'big.bin');
-  const t3 = path.join(ROOT, 't3', 'big.bin');
+  const t2 = path.join(ROOT, `t2-${big >> 20}M`, 'big.bin');
+  const t3 = path.join(ROOT, `t3-${big >> 20}M`, 'big.bin');
   makeBig(t2, big);
   makeEdited(t2, t3);
   const d = await startDaemon(path.join(ROOT, 'daemon'), { t1, t2: path.dirname(t2), t3: path.dirname(t3) });
   const out: string[] = [];
   const cases: Case[] = [
-    { name: `${files.toLocaleString('en-US')} small files, fresh`, module: 't1', prep: (dest) => rmSync(dest, { recursive: true, force: true }) },
-    { name: `${files.toLocaleString('en-US')} small files, nothing changed`, module: 't1', prep: () => undefined },
-    { name: `one ${big >> 20} MiB file, fresh`, module: 't2', prep: (dest) => rmSync(dest, { recursive: true, force: true }) },
+    {
+      name: `${files.toLocaleString('en-US')} small files, fresh`,
+      module: 't1',
+      prep: (dest) => rmSync(dest, { recursive: true, force: true }),
+    },
+    {
+      name: `${files.toLocaleString('en-US')} small files, nothing changed`,
+      module: 't1',
+      prep: () => undefined,
+    },
+    {
+      name: `one ${big >> 20} MiB file, fresh`,
+      module: 't2',
+      prep: (dest) => rmSync(dest, { recursive: true, force: true }),
+    },
     {
       name: `that file after 100 scattered 1 KiB edits`,
       module: 't3',
@@ -52,7 +64,9 @@ export async function benchPull(opts: { runs?: number; quick?: boolean } = {}): 
     },
   ];
   try {
-    out.push('| case | rsync 3.5.0 wall s | tsrsync wall s | ratio | peak RSS MiB (rsync / tsrsync) | bytes received (rsync / tsrsync) |');
+    out.push(
+      '| case | rsync 3.5.0 wall s | tsrsync wall s | ratio | peak RSS MiB (rsync / tsrsync) | bytes received (rsync / tsrsync) |',
+    );
     out.push('|---|---|---|---|---|---|');
     for (const c of cases) {
       const res: Record<'rsync' | 'tsrsync', RunFigures[]> = { rsync: [], tsrsync: [] };
@@ -65,13 +79,17 @@ export async function benchPull(opts: { runs?: number; quick?: boolean } = {}): 
           }
           c.prep(dest);
           const args = ['--stats', d.url(c.module), dest];
-          const r = tool === 'rsync' ? await runMeasured('rsync', ['-a', ...args]) : await runMeasured(process.execPath, [TSRSYNC, 'pull', ...args]);
+          const r =
+            tool === 'rsync'
+              ? await runMeasured('rsync', ['-a', ...args])
+              : await runMeasured(process.execPath, [TSRSYNC, 'pull', ...args]);
           res[tool].push(r);
         }
       }
       const w = (t: 'rsync' | 'tsrsync') => median(res[t].map((r) => r.wall));
       const rss = (t: 'rsync' | 'tsrsync') => Math.max(...res[t].map((r) => r.rssMiB)).toFixed(0);
-      const bytes = (t: 'rsync' | 'tsrsync') => median(res[t].map((r) => statFigure(r.stdout, 'Total bytes received'))).toLocaleString('en-US');
+      const bytes = (t: 'rsync' | 'tsrsync') =>
+        median(res[t].map((r) => statFigure(r.stdout, 'Total bytes received'))).toLocaleString('en-US');
       out.push(
         `| ${c.name} | ${w('rsync').toFixed(2)} | ${w('tsrsync').toFixed(2)} | **${(w('tsrsync') / w('rsync')).toFixed(2)}×** | ${rss('rsync')} / ${rss('tsrsync')} | ${c.bytes ? `${bytes('rsync')} / ${bytes('tsrsync')}` : ''} |`,
       );

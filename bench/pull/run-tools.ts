@@ -73,7 +73,11 @@ export async function startDaemon(dir: string, modules: Record<string, string>):
     ...Object.entries(modules).flatMap(([m, p]) => [`[${m}]`, `path = ${p}`, 'read only = no']),
   ].join('\n');
   writeFileSync(`${dir}/rsyncd.conf`, `${conf}\n`);
-  const child: ChildProcess = spawn('rsync', ['--daemon', '--no-detach', `--config=${dir}/rsyncd.conf`, `--port=${port}`, '--address=127.0.0.1'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    'rsync',
+    ['--daemon', '--no-detach', `--config=${dir}/rsyncd.conf`, `--port=${port}`, '--address=127.0.0.1'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1', () => {

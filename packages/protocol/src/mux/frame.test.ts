@@ -4,6 +4,7 @@ import { MSG } from '../constants.js';
 import { ProtocolError } from '../errors.js';
 import {
   MuxDecoder,
+  MuxStreamDecoder,
   encodeDataFrames,
   encodeFrame,
   encodeIntFrame,
@@ -95,6 +96,46 @@ describe('mux frames', () => {
           expect(e).toBeInstanceOf(ProtocolError);
         }
       }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('MuxStreamDecoder', () => {
+  it('any chunking yields the data stream and the messages of MuxDecoder', () => {
+    const frameArb = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((p) => ({ tag: MSG.DATA as number, p })),
+      fc.uint8Array({ maxLength: 40 }).map((p) => ({ tag: MSG.INFO as number, p })),
+      fc
+        .integer()
+        .map((v) => ({ tag: MSG.IO_ERROR as number, p: encodeIntFrame(MSG.IO_ERROR, v).subarray(4) })),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+        (frames, cuts) => {
+          const wire = Buffer.concat(frames.map((f) => encodeFrame(f.tag, f.p)));
+          const wantData = Buffer.concat(frames.filter((f) => f.tag === MSG.DATA).map((f) => f.p));
+          const wantMsgs = frames
+            .filter((f) => f.tag !== MSG.DATA)
+            .map((f) => `${f.tag}:${Buffer.from(f.p).toString('hex')}`);
+          const d = new MuxStreamDecoder();
+          const data: Uint8Array[] = [];
+          const msgs: string[] = [];
+          for (let i = 0, k = 0; i < wire.length; k++) {
+            const n = cuts[k % cuts.length] as number;
+            d.push(
+              wire.subarray(i, i + n),
+              (p) => data.push(p.slice()),
+              (f) => msgs.push(`${f.tag}:${Buffer.from(f.payload).toString('hex')}`),
+            );
+            i += n;
+          }
+          expect(Buffer.concat(data).equals(wantData)).toBe(true);
+          expect(msgs).toEqual(wantMsgs);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -159,6 +159,57 @@ export class MuxDecoder {
   }
 }
 
+/**
+ * Frame decoding for a consumer of the data stream: MSG_DATA payload bytes
+ * are handed over as they arrive (pieces of a frame, without collecting the
+ * whole frame), other messages whole. Same validation as MuxDecoder.
+ */
+export class MuxStreamDecoder {
+  #header = new Uint8Array(4);
+  #headerLen = 0;
+  /** Bytes of the current frame still to come. */
+  #left = 0;
+  /** Tag of the current frame (-1 between frames). */
+  #tag = -1;
+  #parts: Uint8Array[] = [];
+  #got = 0;
+
+  push(chunk: Uint8Array, onData: (piece: Uint8Array) => void, onMessage: (f: MuxFrame) => void): void {
+    let i = 0;
+    while (i < chunk.length || (this.#tag >= 0 && this.#left === 0)) {
+      if (this.#tag < 0) {
+        while (this.#headerLen < 4 && i < chunk.length)
+          this.#header[this.#headerLen++] = chunk[i++] as number;
+        if (this.#headerLen < 4) return;
+        this.#headerLen = 0;
+        const h = this.#header;
+        const len = (h[0] as number) | ((h[1] as number) << 8) | ((h[2] as number) << 16);
+        const tag = (h[3] as number) - MPLEX_BASE;
+        checkFrameHeader(tag, len);
+        this.#tag = tag;
+        this.#left = len;
+        this.#parts = [];
+        this.#got = 0;
+      }
+      const take = Math.min(this.#left, chunk.length - i);
+      const piece = chunk.subarray(i, i + take);
+      i += take;
+      this.#left -= take;
+      if (this.#tag === MSG.DATA) {
+        if (take > 0) onData(piece);
+      } else if (take > 0) {
+        this.#parts.push(piece.slice());
+        this.#got += take;
+      }
+      if (this.#left === 0) {
+        const tag = this.#tag;
+        this.#tag = -1;
+        if (tag !== MSG.DATA) onMessage({ tag, payload: concat(this.#parts, this.#got) });
+      }
+    }
+  }
+}
+
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;
   const out = new Uint8Array(total);

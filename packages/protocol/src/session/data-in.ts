@@ -10,7 +10,7 @@
  * ShortRead, so a record may span any number of frames.
  */
 import { ShortRead, StreamError } from '../errors.js';
-import { MuxDecoder } from '../mux/frame.js';
+import { MuxStreamDecoder } from '../mux/frame.js';
 import type { Transport } from '../transport/transport.js';
 import { WireReader } from '../wire/reader.js';
 
@@ -24,7 +24,7 @@ export class DataIn {
   #pos = 0;
   #end = 0;
   #reader: WireReader;
-  #mux: MuxDecoder | null = null;
+  #mux: MuxStreamDecoder | null = null;
   #eof = false;
   #onMessage: MessageSink;
   /** Raw bytes received from the transport (rsync's total_read). */
@@ -62,7 +62,7 @@ export class DataIn {
   /** From now on the input is MSG_* frames; bytes already buffered are re-read as frames. */
   startMultiplex(): void {
     if (this.#mux) return;
-    this.#mux = new MuxDecoder();
+    this.#mux = new MuxStreamDecoder();
     const rest = this.#buf.slice(this.#pos, this.#end);
     this.#pos = this.#end = 0;
     if (rest.length > 0) this.#ingest(rest);
@@ -95,10 +95,11 @@ export class DataIn {
       this.#append(chunk);
       return;
     }
-    for (const f of this.#mux.push(chunk)) {
-      if (f.tag === 0) this.#append(f.payload);
-      else this.#onMessage(f.tag, f.payload);
-    }
+    this.#mux.push(
+      chunk,
+      (piece) => this.#append(piece),
+      (f) => this.#onMessage(f.tag, f.payload),
+    );
   }
 
   /** Pulls one chunk from the transport. Returns false at end of stream. */
