@@ -114,7 +114,7 @@ describe.each(['md4', 'md5', 'xxh64', 'xxh3', 'xxh128', 'sha1'])('--checksum-cho
     const { ours } = await pullBoth(`cc-${alg}`, [`--checksum-choice=${alg}`], 'site', 'site/');
     const f = path.join(ours, 'img/logo.png');
     const b = readFileSync(f);
-    b[15_000] ^= 0xff;
+    b.writeUInt8(b.readUInt8(15_000) ^ 0xff, 15_000);
     await fsp.writeFile(f, b);
     const r = await tsrsync(
       'pull',
