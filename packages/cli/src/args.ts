@@ -8,6 +8,8 @@ export interface OptSpec {
   short?: string;
   /** Takes a value. */
   arg?: boolean;
+  /** Takes a value only in the `--opt=value` form (`--wait`, `--wait=30`). */
+  optionalArg?: boolean;
   /** Called for each occurrence (value for arg options). */
   set: (value: string | undefined) => void;
 }
@@ -43,6 +45,8 @@ export function parseArgs(argv: readonly string[], specs: readonly OptSpec[]): s
           v = argv[++i]!;
         }
         spec.set(v);
+      } else if (spec.optionalArg) {
+        spec.set(eq < 0 ? undefined : a.slice(eq + 1));
       } else {
         if (eq >= 0) throw new UsageError(`${a}: option does not take an argument`);
         spec.set(undefined);

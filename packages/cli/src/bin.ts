@@ -3,6 +3,7 @@ import { RsyncError } from '@tsrsync/protocol';
 import { UsageError } from './args.js';
 import { runLs } from './commands/ls.js';
 import { runPull } from './commands/pull.js';
+import { runSnapshot } from './commands/snapshot.js';
 import { EXIT_TEXT, stdio, type ConsoleOutput } from './output.js';
 import { VERSION } from './version.js';
 
@@ -38,6 +39,8 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
         return finalStatus(await runPull(rest, io), io);
       case 'ls':
         return finalStatus(await runLs(rest, io), io);
+      case 'snapshot':
+        return await runSnapshot(rest, io);
       default:
         io.err(`tsrsync: unknown command: ${cmd}\n${USAGE}`);
         return 1;

@@ -59,7 +59,11 @@ function filterRules(text: string, depth = 0): FilterRule[] {
   return p.rule ? [p.rule] : [];
 }
 
-export function parseCli(argv: readonly string[], base: Partial<TransferOptions> = ARCHIVE): CliOptions {
+export function parseCli(
+  argv: readonly string[],
+  base: Partial<TransferOptions> = ARCHIVE,
+  extra: readonly OptSpec[] = [],
+): CliOptions {
   const t = makeOptions(base);
   const c: CliOptions = {
     transfer: t,
@@ -227,6 +231,7 @@ export function parseCli(argv: readonly string[], base: Partial<TransferOptions>
     flag('no-motd', undefined, () => (c.noMotd = true)),
     val('rsh', 'e', (v) => (c.rsh = v)),
     val('rsync-path', undefined, (v) => (c.rsyncPath = v)),
+    ...extra,
   ];
   c.args = parseArgs(argv, specs);
   if (t.partialDir !== undefined && t.inplace)

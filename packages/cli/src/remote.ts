@@ -74,7 +74,9 @@ export function parseLocation(arg: string): Location {
 }
 
 /** All remote sources must name the same daemon and module. */
-export function sameDaemon(locs: Location[]): Extract<Location, { kind: 'daemon' }> & { paths: string[] } {
+export function sameDaemon(
+  locs: readonly Location[],
+): Extract<Location, { kind: 'daemon' }> & { paths: string[] } {
   const first = locs[0];
   if (!first || first.kind !== 'daemon')
     throw new UsageError('expected an rsync daemon source (HOST::MODULE or rsync://HOST/MODULE)');

@@ -1,9 +1,17 @@
 /** `tsrsync pull [options] SRC... DEST`: rsync -a SRC... DEST from an rsync daemon. */
-import { RsyncError, passwordSource, pullFromDaemon, type TransferResult } from '@tsrsync/protocol';
+import {
+  RsyncError,
+  passwordSource,
+  pullFromDaemon,
+  type ReceiverHooks,
+  type Reporter,
+  type TransferOptions,
+  type TransferResult,
+} from '@tsrsync/protocol';
 import { UsageError } from '../args.js';
 import { parseCli, type CliOptions } from '../options.js';
 import { consoleReporter, summary, type ConsoleOutput, stdio } from '../output.js';
-import { parseLocation, sameDaemon } from '../remote.js';
+import { parseLocation, sameDaemon, type Location } from '../remote.js';
 import { progressBar } from '../progress-bar.js';
 
 export async function runPull(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
@@ -15,15 +23,15 @@ export async function runPull(argv: readonly string[], io: ConsoleOutput = stdio
   return res.exitCode;
 }
 
-export async function pull(
-  c: CliOptions,
-  sources: ReturnType<typeof parseLocation>[],
-  dest: string,
-  io: ConsoleOutput = stdio,
-): Promise<TransferResult> {
+export interface TransferOutput {
+  reporter: Reporter;
+  /** Ends the progress bar. */
+  done(): void;
+}
+
+/** The console output of a transfer as the options ask for it (-v, -i, --progress, --no-motd). */
+export function transferOutput(c: CliOptions, io: ConsoleOutput): TransferOutput {
   const t = c.transfer;
-  const src = sameDaemon(sources);
-  const started = Date.now();
   const bar = progressBar(io);
   const reporter = consoleReporter(
     {
@@ -50,24 +58,58 @@ export async function pull(
       bar?.onList?.(...a);
     };
   }
+  return { reporter, done: () => bar?.done() };
+}
+
+/** Runs one pull of `sources` (all from one daemon) into `dest`. */
+export function pullLocations(
+  c: CliOptions,
+  sources: readonly Location[],
+  r: {
+    dest: string;
+    options: TransferOptions;
+    reporter: Reporter;
+    signal?: AbortSignal | undefined;
+    hooks?: ReceiverHooks | undefined;
+  },
+): Promise<TransferResult> {
+  const src = sameDaemon(sources);
+  return pullFromDaemon({
+    signal: r.signal,
+    target: {
+      host: src.host,
+      port: c.port ?? src.port ?? 873,
+      module: src.module,
+      user: src.user,
+      password: passwordSource(c.passwordFile),
+    },
+    paths: src.paths,
+    dest: r.dest,
+    options: r.options,
+    reporter: r.reporter,
+    hooks: r.hooks,
+    contimeoutMs: c.contimeout !== undefined && c.contimeout > 0 ? c.contimeout * 1000 : undefined,
+  });
+}
+
+export async function pull(
+  c: CliOptions,
+  sources: ReturnType<typeof parseLocation>[],
+  dest: string,
+  io: ConsoleOutput = stdio,
+): Promise<TransferResult> {
+  const t = c.transfer;
+  const started = Date.now();
+  const out = transferOutput(c, io);
   const stop = interruptOnSignals();
   try {
-    const res = await pullFromDaemon({
-      signal: stop.signal,
-      target: {
-        host: src.host,
-        port: c.port ?? src.port ?? 873,
-        module: src.module,
-        user: src.user,
-        password: passwordSource(c.passwordFile),
-      },
-      paths: src.paths,
+    const res = await pullLocations(c, sources, {
       dest,
       options: t,
-      reporter,
-      contimeoutMs: c.contimeout !== undefined && c.contimeout > 0 ? c.contimeout * 1000 : undefined,
+      reporter: out.reporter,
+      signal: stop.signal,
     });
-    bar?.done();
+    out.done();
     if ((t.verbose > 0 || t.stats) && !t.quiet && !t.listOnly) {
       io.out(
         summary(res.stats, {
@@ -82,7 +124,7 @@ export async function pull(
     return res;
   } finally {
     stop.dispose();
-    bar?.done();
+    out.done();
   }
 }
 

@@ -4,7 +4,7 @@ import type { TransferOptions } from '../options/transfer-options.js';
 import type { Reporter } from '../receiver/reporter.js';
 import { clientInfo } from '../session/setup.js';
 import { daemonPathArgs, encodeDaemonArgs, openDaemonSession, type DaemonTarget } from './daemon-connect.js';
-import { runReceiveSession, type TransferResult } from './receive-session.js';
+import { runReceiveSession, type ReceiverHooks, type TransferResult } from './receive-session.js';
 
 export interface DaemonPullOptions {
   target: DaemonTarget;
@@ -15,6 +15,7 @@ export interface DaemonPullOptions {
   reporter: Reporter;
   contimeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  hooks?: ReceiverHooks | undefined;
 }
 
 export async function pullFromDaemon(p: DaemonPullOptions): Promise<TransferResult> {
@@ -43,5 +44,6 @@ export async function pullFromDaemon(p: DaemonPullOptions): Promise<TransferResu
     requested: p.paths,
     dest: p.dest,
     reporter: p.reporter,
+    hooks: p.hooks,
   });
 }

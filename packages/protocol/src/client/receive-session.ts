@@ -14,7 +14,7 @@ import { FL } from '../flist/file-list.js';
 import { DestTree } from '../local/dest-tree.js';
 import { IdMapper } from '../local/ids.js';
 import type { TransferOptions } from '../options/transfer-options.js';
-import { ReceiveContext } from '../receiver/context.js';
+import { ReceiveContext, type BasisFinder } from '../receiver/context.js';
 import { FlistReceiver, RejectedNameError } from '../receiver/flist-recv.js';
 import {
   TransferStats as TransferStatsClass,
@@ -47,6 +47,13 @@ export interface ReceiveSessionOptions {
   dest: string;
   reporter: Reporter;
   amRoot?: boolean;
+  hooks?: ReceiverHooks | undefined;
+}
+
+/** Local receiver behaviour beyond rsync's options (used by snapshots). */
+export interface ReceiverHooks {
+  basisFinder?: BasisFinder | undefined;
+  breakSharedInodes?: boolean | undefined;
 }
 
 export interface TransferResult {
@@ -140,6 +147,8 @@ export async function runReceiveSession(o: ReceiveSessionOptions): Promise<Trans
         },
       },
       altDirs: [],
+      basisFinder: o.hooks?.basisFinder,
+      breakSharedInodes: o.hooks?.breakSharedInodes,
       amClient: true,
       amRoot,
       umask,

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import type { StatLike } from '../local/stat.js';
-import { ITEM } from '../constants.js';
+import { FNAMECMP, ITEM } from '../constants.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
 import { bytesEqual } from '../flist/names.js';
 import { joinPath } from '../local/fs-names.js';
@@ -62,7 +62,7 @@ export class AltDest {
         break;
       }
     }
-    if (level === 0 || !bestSt) return undefined;
+    if (level === 0 || !bestSt) return existing ? undefined : this.#elsewhere(e, ndx, rel);
     const abs = joinPath(ctx.altDirs[best]!, e.nameBytes);
     if (level === 3 && kind !== 'copy') {
       if (existing) {
@@ -97,6 +97,50 @@ export class AltDest {
     return { st: bestSt, type: best, abs };
   }
 
+  /**
+   * A file new at its path: the basis finder's candidate (an earlier
+   * snapshot's file with the same name and size, e.g. after a rename) is
+   * linked when identical in content and attributes, copied when only the
+   * attributes differ, and otherwise used as the delta basis. Not in rsync
+   * (its --fuzzy looks only in the destination directory).
+   */
+  #elsewhere(e: ListEntry, ndx: number, rel: Uint8Array): AltResult {
+    const ctx = this.g.ctx;
+    const abs = ctx.basisFinder?.find(e);
+    if (!abs) return undefined;
+    const st = this.#lstat(abs);
+    if (!st || !st.isFile() || st.size !== BigInt(e.size)) return undefined;
+    if (quickCheckOk(this.g, e, abs, st, true)) {
+      if (unchangedAttrs(ctx, e, st) && ctx.o.altDest?.kind === 'link') {
+        if (!ctx.o.dryRun) {
+          try {
+            ctx.dest.linkFrom(abs, rel);
+          } catch {
+            return this.#copy(e, ndx, rel, abs, st);
+          }
+        }
+        e.fl |= FL.HLINK_DONE;
+        ctx.stats.linkedFiles++;
+        itemize(this.g, e, ndx, st, ITEM.LOCAL_CHANGE);
+        return 'done';
+      }
+      return this.#copy(e, ndx, rel, abs, st);
+    }
+    ctx.basisOverride.set(ndx, abs);
+    return { st, type: FNAMECMP.FNAME, abs };
+  }
+
+  /**
+   * The destination file passes the quick check but its attributes must
+   * change and it shares its inode with other paths (an older snapshot):
+   * give it a new inode instead of rewriting theirs.
+   */
+  copyOnWrite(e: ListEntry, ndx: number, rel: Uint8Array, st: StatLike): boolean {
+    const ctx = this.g.ctx;
+    if (!ctx.breakSharedInodes || st.nlink <= 1n || unchangedAttrs(ctx, e, st)) return false;
+    return this.#copy(e, ndx, rel, ctx.dest.path(rel), st) === 'done';
+  }
+
   /** copy_altdest_file(): a local copy with the entry's attributes (never a link). */
   #copy(e: ListEntry, ndx: number, rel: Uint8Array, abs: Buffer, st: StatLike): AltResult {
     const g = this.g;
@@ -108,6 +152,7 @@ export class AltDest {
         fs.copyFileSync(abs, ctx.dest.path(tmp.name), fs.constants.COPYFILE_FICLONE);
         setFileAttrs(ctx, tmp.name, e, undefined, { accurateTime: true });
         ctx.dest.rename(tmp.name, rel);
+        ctx.stats.localCopies++;
       } catch (err) {
         try {
           ctx.dest.unlink(tmp.name);

@@ -3,7 +3,7 @@
  * they are two processes talking over a pipe; here two tasks of one process).
  */
 import type { StrongChecksum } from '@tsrsync/delta';
-import { FileListSet } from '../flist/file-list.js';
+import { FileListSet, type ListEntry } from '../flist/file-list.js';
 import type { FilterList } from '../filter/filter-list.js';
 import type { DestTree } from '../local/dest-tree.js';
 import type { IdMapper } from '../local/ids.js';
@@ -64,10 +64,24 @@ export interface ReceiveContextInit {
   reporter: Reporter;
   /** Absolute --link-dest/--compare-dest/--copy-dest directories. */
   altDirs: Buffer[];
+  /** Finds a delta basis elsewhere for a file new at its path (renamed files in snapshots). */
+  basisFinder?: BasisFinder | undefined;
+  /**
+   * Never change the attributes of a destination file that has other hard
+   * links (a snapshot staging tree linked to older snapshots): give it a new
+   * inode instead, so history is never rewritten.
+   */
+  breakSharedInodes?: boolean | undefined;
   /** We are the client (prints and reads stats) rather than a server. */
   amClient: boolean;
   amRoot: boolean;
   umask: number;
+}
+
+/** A file outside the destination that may hold an entry's content (same basename and size). */
+export interface BasisFinder {
+  /** Absolute path of a candidate, or undefined. */
+  find(e: ListEntry): Buffer | undefined;
 }
 
 export class ReceiveContext {
@@ -82,6 +96,10 @@ export class ReceiveContext {
   readonly ids: IdMapper;
   readonly reporter: Reporter;
   readonly altDirs: Buffer[];
+  readonly basisFinder: BasisFinder | undefined;
+  readonly breakSharedInodes: boolean;
+  /** Basis files chosen by the basisFinder, by file index, for the receiver. */
+  readonly basisOverride = new Map<number, Buffer>();
   readonly amClient: boolean;
   readonly amRoot: boolean;
   readonly dfltPerms: number;
@@ -109,6 +127,8 @@ export class ReceiveContext {
     this.ids = i.ids;
     this.reporter = i.reporter;
     this.altDirs = i.altDirs;
+    this.basisFinder = i.basisFinder;
+    this.breakSharedInodes = i.breakSharedInodes ?? false;
     this.amClient = i.amClient;
     this.amRoot = i.amRoot;
     this.dfltPerms = 0o777 & ~i.umask;

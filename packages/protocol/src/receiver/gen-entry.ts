@@ -422,6 +422,10 @@ async function genFile(
     }
   }
   if (!redo && quickCheckOk(g, e, rel, st)) {
+    if (g.altDest.copyOnWrite(e, ndx, rel, st)) {
+      if (group) await g.finishLeader(e);
+      return;
+    }
     setFileAttrs(ctx, rel, e, st, { accurateTime: o.checksum });
     itemize(g, e, ndx, st, 0);
     if (group) await g.finishLeader(e);

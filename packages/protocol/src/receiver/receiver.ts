@@ -205,8 +205,10 @@ export class Receiver {
     // sums nothing can reference it, so it is not even opened
     let basisPath: Buffer | undefined;
     const t = it.fnamecmpType;
-    if (t === FNAMECMP.FNAME) basisPath = ctx.dest.path(name);
-    else if (t < ctx.altDirs.length) basisPath = joinPath(ctx.altDirs[t]!, e.nameBytes);
+    if (t === FNAMECMP.FNAME) {
+      basisPath = ctx.basisOverride.get(it.ndx) ?? ctx.dest.path(name);
+      ctx.basisOverride.delete(it.ndx);
+    } else if (t < ctx.altDirs.length) basisPath = joinPath(ctx.altDirs[t]!, e.nameBytes);
     else if (t === FNAMECMP.FUZZY || t > FNAMECMP.FUZZY)
       throw new ProtocolError(
         `rsync: refusing malicious fuzzy operation for ${ctx.display(it.xname ?? new Uint8Array(0))}`,

@@ -60,4 +60,6 @@ export class TransferStats {
   totalWritten = 0;
   /** Files hard-linked from a --link-dest dir. */
   linkedFiles = 0;
+  /** Files copied locally (--copy-dest, or a link-dest file whose attributes changed). */
+  localCopies = 0;
 }

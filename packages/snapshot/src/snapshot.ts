@@ -1,0 +1,247 @@
+/**
+ * One snapshot run (`tsrsync snapshot SRC ROOT`): lock, recover, transfer into
+ * the staging tree with every earlier snapshot as --link-dest, commit by
+ * renaming, point `latest` at it, then apply retention. Nothing visible
+ * changes unless the transfer succeeded; kill -9 at any moment leaves the
+ * complete snapshots as they were and the next run resumes the staging tree.
+ */
+import fs from 'node:fs';
+import {
+  makeOptions,
+  type Reporter,
+  type ReceiverHooks,
+  type TransferOptions,
+  type TransferResult,
+} from '@tsrsync/protocol';
+import { SnapshotError } from './errors.js';
+import { Layout, fsyncDir, writeFileAtomic } from './layout.js';
+import { acquireLock } from './lock.js';
+import { manifestFrom, writeManifest, type Manifest } from './manifest.js';
+import { checkHardLinks, otherDevices } from './preflight.js';
+import { recover } from './recover.js';
+import { RenameIndex } from './rename-index.js';
+import { applyRetention, type KeepPolicy, type RetentionDecision } from './retention.js';
+import { parseSnapshotName, snapshotName } from './time.js';
+import { runJournal } from './journal.js';
+
+/** What a snapshot pulls from: a daemon module, a remote shell, a local tree... */
+export interface SnapshotSource {
+  /** Shown in messages and kept in the manifest. */
+  readonly description: string;
+  run(r: SourceRun): Promise<TransferResult>;
+}
+
+export interface SourceRun {
+  /** The staging directory (ends with '/'). */
+  dest: string;
+  options: TransferOptions;
+  hooks: ReceiverHooks;
+  reporter: Reporter;
+  signal?: AbortSignal | undefined;
+}
+
+export type NoteLevel = 'info' | 'warning' | 'error';
+
+export interface SnapshotOptions {
+  root: string;
+  source: SnapshotSource;
+  /** The transfer's options (rsync -a when omitted); --delete is always on inside staging. */
+  transfer?: TransferOptions | undefined;
+  /** Output of the transfer (-v, -i...). */
+  reporter?: Reporter | undefined;
+  /** Snapshot-level messages. */
+  note?: ((level: NoteLevel, text: string) => void) | undefined;
+  keep?: KeepPolicy | undefined;
+  timeZone?: string | undefined;
+  /** The clock: the snapshot is named for this time (tests, --now). */
+  now?: Date | undefined;
+  allowEmpty?: boolean | undefined;
+  /** Commit when files vanished during the transfer (rsync's 24). Default true. */
+  acceptVanished?: boolean | undefined;
+  waitSec?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Fault injection for tests: called at each named step. */
+  step?: ((name: string) => void) | undefined;
+  /** Version string kept in manifests. */
+  tool?: string | undefined;
+}
+
+export interface SnapshotResult {
+  /** Exit status: 0, 24, or the transfer's rsync code. */
+  exitCode: number;
+  committed: boolean;
+  name: string;
+  manifest?: Manifest | undefined;
+  resumed: boolean;
+  transfer?: TransferResult | undefined;
+  retention?: RetentionDecision[] | undefined;
+  pruned: string[];
+}
+
+/** rsync allows at most 20 --link-dest dirs. */
+export const MAX_LINK_DESTS = 20;
+
+interface StagingInfo {
+  startedAt: string;
+  source: string;
+}
+
+export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
+  const l = new Layout(o.root);
+  const note = o.note ?? (() => undefined);
+  const step = o.step ?? (() => undefined);
+  const t0 = o.transfer ?? makeOptions();
+  if (t0.inplace)
+    throw new SnapshotError('--inplace cannot be used for snapshots: it would rewrite older snapshots');
+  l.ensure();
+  const lock = await acquireLock(l.root, `${l.meta}/lock.json`, {
+    waitSec: o.waitSec,
+    onWait: (who) => note('info', `waiting for the lock on ${l.root} (${who})`),
+    signal: o.signal,
+  });
+  try {
+    const rec = recover(l);
+    if (rec.journalReplayed) note('warning', 'finished a rotation interrupted by a crash');
+    if (rec.latestRepaired) note('warning', `repaired ${l.root}/latest`);
+    const started = o.now ?? new Date();
+    const name = snapshotName(started);
+    const existing = l.list();
+    const newest = existing.at(-1);
+    if (newest !== undefined && newest >= name)
+      throw new SnapshotError(
+        `snapshot ${newest} is not older than this run's time ${name} (clock moved back?); refusing`,
+      );
+
+    const linkCheck = checkHardLinks(l.meta);
+    if (!linkCheck.ok)
+      note(
+        'warning',
+        `WARNING: hard links do not work in ${l.root} (${linkCheck.reason}): ` +
+          'every snapshot will be a FULL COPY of the source',
+      );
+    const resumed = fs.existsSync(l.staging);
+    let info: StagingInfo = { startedAt: started.toISOString(), source: o.source.description };
+    if (resumed) {
+      try {
+        info = JSON.parse(fs.readFileSync(l.stagingInfo, 'utf8')) as StagingInfo;
+      } catch {
+        /* keep the new info */
+      }
+      note('info', `resuming the snapshot interrupted at ${info.startedAt}`);
+    } else {
+      fs.mkdirSync(l.staging);
+    }
+    writeFileAtomic(l.stagingInfo, JSON.stringify(info));
+    const bases = existing.slice().reverse().slice(0, MAX_LINK_DESTS);
+    const baseDirs = bases.map((b) => l.snapshot(b));
+    const far = otherDevices(l.staging, baseDirs);
+    if (far.length > 0)
+      note('warning', `WARNING: ${far.join(', ')} on another filesystem: files there cannot be linked`);
+    const userAlt = t0.altDest?.dirs ?? [];
+    const transfer: TransferOptions = {
+      ...t0,
+      delete: t0.delete ?? 'default',
+      deleteExcluded: true,
+      altDest: {
+        kind: 'link',
+        dirs: [...baseDirs, ...userAlt].slice(0, MAX_LINK_DESTS),
+      },
+    };
+    step('transfer');
+    const res = await o.source.run({
+      dest: `${l.staging}/`,
+      options: transfer,
+      hooks: { basisFinder: new RenameIndex(baseDirs[0]), breakSharedInodes: true },
+      reporter: o.reporter ?? {},
+      signal: o.signal,
+    });
+    const result: SnapshotResult = {
+      exitCode: res.exitCode,
+      committed: false,
+      name,
+      resumed,
+      transfer: res,
+      pruned: [],
+    };
+    const accept = res.exitCode === 0 || (res.exitCode === 24 && o.acceptVanished !== false);
+    if (!accept) {
+      note(
+        'error',
+        `snapshot not committed: the transfer ended with code ${res.exitCode}; the next run resumes it`,
+      );
+      return result;
+    }
+    if (t0.dryRun) {
+      note('info', 'dry run: nothing committed');
+      return result;
+    }
+    if (res.stats.numFiles <= 1 && !o.allowEmpty) {
+      throw new SnapshotError(
+        `the source ${o.source.description} sent no files: refusing to make an empty snapshot ` +
+          '(an unmounted or emptied source?); use --allow-empty if this is intended',
+      );
+    }
+    step('commit:manifest');
+    const manifest = manifestFrom(
+      {
+        name,
+        source: o.source.description,
+        startedAt: info.startedAt,
+        resumed,
+        linkDests: bases,
+        tool: o.tool ?? 'tsrsync',
+      },
+      res,
+      new Date(),
+    );
+    writeManifest(l.manifest(name), manifest);
+    step('commit:rename');
+    fs.renameSync(l.staging, l.snapshot(name));
+    fsyncDir(l.root);
+    fs.rmSync(l.stagingInfo, { force: true });
+    step('commit:latest');
+    l.setLatest(name);
+    result.committed = true;
+    result.manifest = manifest;
+    if (o.keep) {
+      const p = pruneLocked(l, o.keep, { timeZone: o.timeZone, dryRun: false, step });
+      result.retention = p.decisions;
+      result.pruned = p.pruned;
+    }
+    return result;
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface PruneOptions {
+  timeZone?: string | undefined;
+  dryRun?: boolean | undefined;
+  step?: ((name: string) => void) | undefined;
+}
+
+/** Retention over the complete snapshots of an already locked ROOT. */
+export function pruneLocked(
+  l: Layout,
+  keep: KeepPolicy,
+  o: PruneOptions,
+): { decisions: RetentionDecision[]; pruned: string[] } {
+  const names = l.list();
+  const decisions = applyRetention(
+    names.map((n) => ({ id: n, time: parseSnapshotName(n)! })),
+    keep,
+    { timeZone: o.timeZone ?? 'UTC' },
+  );
+  const doomed = decisions.filter((d) => !d.keep).map((d) => d.id);
+  if (!o.dryRun && doomed.length > 0) {
+    runJournal(
+      l.journal,
+      l.root,
+      l.trash,
+      doomed.map((n) => ({ op: 'delete' as const, name: n })),
+      (i) => o.step?.(`prune:${i}`),
+    );
+    for (const n of doomed) fs.rmSync(l.manifest(n), { force: true });
+  }
+  return { decisions, pruned: doomed };
+}
