@@ -3,6 +3,7 @@ import { benchHashLibs } from './delta/hash-libs.js';
 import { benchDelta } from './delta/delta.js';
 import { benchInflateLibs } from './delta/inflate-libs.js';
 import { benchPull } from './pull/pull.js';
+import { benchSnapshot } from './snapshot/snapshot.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -25,4 +26,8 @@ if (want('delta')) {
 if (want('pull')) {
   console.log('\n## pull from an rsync daemon (tmpfs, median of 3)\n');
   await benchPull({ quick });
+}
+if (want('snapshot')) {
+  console.log('\n## snapshot vs rsync --link-dest (tmpfs, median of 3)\n');
+  await benchSnapshot({ quick });
 }

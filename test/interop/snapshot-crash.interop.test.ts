@@ -62,7 +62,11 @@ function fingerprint(dir: string): string {
   return h.digest('hex');
 }
 
-function runKilled(root: string, now: string, kill: { afterMs?: number; step?: string }): Promise<number | null> {
+function runKilled(
+  root: string,
+  now: string,
+  kill: { afterMs?: number; step?: string },
+): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     if (kill.step) env['TSRSYNC_TEST_KILL_AT'] = kill.step;
@@ -71,7 +75,8 @@ function runKilled(root: string, now: string, kill: { afterMs?: number; step?: s
       [BIN, 'snapshot', '-q', `--now=${now}`, '--keep=last=3', `${daemon.url('site')}/`, root],
       { env, stdio: 'ignore' },
     );
-    const timer = kill.afterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), kill.afterMs) : undefined;
+    const timer =
+      kill.afterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), kill.afterMs) : undefined;
     child.once('error', reject);
     child.once('exit', (code) => {
       if (timer) clearTimeout(timer);
@@ -89,56 +94,71 @@ async function sameAsSource(snapDir: string): Promise<string[]> {
   });
 }
 
-it(`kill -9 at ${KILLS} points never damages a snapshot and the next run succeeds`, { timeout: 300_000 }, async () => {
-  const root = path.join(work, 'root');
-  const known = new Map<string, string>();
-  let clock = Date.UTC(2026, 0, 1, 3, 0, 0);
-  const nextNow = () => new Date((clock += 3_600_000)).toISOString().replace('.000Z', 'Z');
-  const rng = prng(99, KILLS * 4);
-  let killedMidway = 0;
-  let appeared = 0;
-  for (let i = 0; i < KILLS; i++) {
-    // change the source a little: one small file, and every 5th time the big one
-    await fsp.writeFile(path.join(src, 'many', `f${i % 300}.txt`), `file ${i % 300} changed in round ${i}\n`);
-    setMtimeNs(path.join(src, 'many', `f${i % 300}.txt`), 1_700_000_000 + i, 0);
-    if (i % 5 === 0) {
-      const big = readFileSync(path.join(src, 'big.bin'));
-      big.writeUInt32LE(i, (i * 4099) % (big.length - 4));
-      await fsp.writeFile(path.join(src, 'big.bin'), big);
-      setMtimeNs(path.join(src, 'big.bin'), 1_710_000_000 + i, 0);
-    }
-    const kill =
-      i % 3 === 2
-        ? { step: STEP_KILLS[Math.floor(i / 3) % STEP_KILLS.length]! }
-        : { afterMs: 250 + (((rng[i * 2]! << 8) | rng[i * 2 + 1]!) % 600) };
-    const code = await runKilled(root, nextNow(), kill);
-    if (code === null) killedMidway++;
+it(
+  `kill -9 at ${KILLS} points never damages a snapshot and the next run succeeds`,
+  { timeout: 300_000 },
+  async () => {
+    const root = path.join(work, 'root');
+    const known = new Map<string, string>();
+    let clock = Date.UTC(2026, 0, 1, 3, 0, 0);
+    const nextNow = () => new Date((clock += 3_600_000)).toISOString().replace('.000Z', 'Z');
+    const rng = prng(99, KILLS * 4);
+    let killedMidway = 0;
+    let appeared = 0;
+    for (let i = 0; i < KILLS; i++) {
+      // change the source a little: one small file, and every 5th time the big one
+      await fsp.writeFile(
+        path.join(src, 'many', `f${i % 300}.txt`),
+        `file ${i % 300} changed in round ${i}\n`,
+      );
+      setMtimeNs(path.join(src, 'many', `f${i % 300}.txt`), 1_700_000_000 + i, 0);
+      if (i % 5 === 0) {
+        const big = readFileSync(path.join(src, 'big.bin'));
+        big.writeUInt32LE(i, (i * 4099) % (big.length - 4));
+        await fsp.writeFile(path.join(src, 'big.bin'), big);
+        setMtimeNs(path.join(src, 'big.bin'), 1_710_000_000 + i, 0);
+      }
+      const kill =
+        i % 3 === 2
+          ? { step: STEP_KILLS[Math.floor(i / 3) % STEP_KILLS.length]! }
+          : { afterMs: 250 + (((rng[i * 2]! << 8) | rng[i * 2 + 1]!) % 600) };
+      const code = await runKilled(root, nextNow(), kill);
+      if (code === null) killedMidway++;
 
-    // invariants after the kill
-    const names = readdirSync(root).filter(isSnap).sort();
-    for (const [name, fp] of known) if (names.includes(name)) expect(fingerprint(path.join(root, name)), name).toBe(fp);
-    for (const n of names) {
-      if (known.has(n)) continue;
-      appeared++;
-      expect(await sameAsSource(path.join(root, n)), `new snapshot ${n}`).toEqual([]);
-      known.set(n, fingerprint(path.join(root, n)));
+      // invariants after the kill
+      const names = readdirSync(root).filter(isSnap).sort();
+      for (const [name, fp] of known)
+        if (names.includes(name)) expect(fingerprint(path.join(root, name)), name).toBe(fp);
+      for (const n of names) {
+        if (known.has(n)) continue;
+        appeared++;
+        expect(await sameAsSource(path.join(root, n)), `new snapshot ${n}`).toEqual([]);
+        known.set(n, fingerprint(path.join(root, n)));
+      }
+      if (names.length > 0) {
+        const latest = readlinkSync(path.join(root, 'latest'), { encoding: 'utf8' });
+        expect(names).toContain(latest);
+      }
+      // the next run completes, and its snapshot is the source
+      const r = await tsrsync(
+        'snapshot',
+        '-q',
+        `--now=${nextNow()}`,
+        '--keep=last=3',
+        `${daemon.url('site')}/`,
+        root,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const after = readdirSync(root).filter(isSnap).sort();
+      const newest = after.at(-1)!;
+      expect(readlinkSync(path.join(root, 'latest'), { encoding: 'utf8' })).toBe(newest);
+      expect(await sameAsSource(path.join(root, newest))).toEqual([]);
+      known.set(newest, fingerprint(path.join(root, newest)));
+      expect(after.length).toBeLessThanOrEqual(3);
+      expect(readdirSync(path.join(root, '.tsrsync/trash'))).toEqual([]);
     }
-    if (names.length > 0) {
-      const latest = readlinkSync(path.join(root, 'latest'), { encoding: 'utf8' });
-      expect(names).toContain(latest);
-    }
-    // the next run completes, and its snapshot is the source
-    const r = await tsrsync('snapshot', '-q', `--now=${nextNow()}`, '--keep=last=3', `${daemon.url('site')}/`, root);
-    expect(r.code, r.stderr).toBe(0);
-    const after = readdirSync(root).filter(isSnap).sort();
-    const newest = after.at(-1)!;
-    expect(readlinkSync(path.join(root, 'latest'), { encoding: 'utf8' })).toBe(newest);
-    expect(await sameAsSource(path.join(root, newest))).toEqual([]);
-    known.set(newest, fingerprint(path.join(root, newest)));
-    expect(after.length).toBeLessThanOrEqual(3);
-    expect(readdirSync(path.join(root, '.tsrsync/trash'))).toEqual([]);
-  }
-  // the kills did land in the middle of runs, and some runs committed before dying
-  expect(killedMidway).toBeGreaterThan(KILLS / 2);
-  expect(appeared).toBeGreaterThan(0);
-});
+    // the kills did land in the middle of runs, and some runs committed before dying
+    expect(killedMidway).toBeGreaterThan(KILLS / 2);
+    expect(appeared).toBeGreaterThan(0);
+  },
+);

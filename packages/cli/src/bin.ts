@@ -1,9 +1,13 @@
 /** Entry point of the `tsrsync` command: returns the process exit code (rsync's codes). */
 import { RsyncError } from '@tsrsync/protocol';
+import { SnapshotError } from '@tsrsync/snapshot';
 import { UsageError } from './args.js';
 import { runLs } from './commands/ls.js';
 import { runPull } from './commands/pull.js';
 import { runSnapshot } from './commands/snapshot.js';
+import { runSnapshots } from './commands/snapshots.js';
+import { runRestore } from './commands/restore.js';
+import { runPrune } from './commands/prune.js';
 import { EXIT_TEXT, stdio, type ConsoleOutput } from './output.js';
 import { VERSION } from './version.js';
 
@@ -14,6 +18,9 @@ Usage:
   tsrsync ls [options] HOST::[MODULE[/PATH]]   list modules or files
   tsrsync push [options] SRC... DEST     copy to an rsync daemon
   tsrsync snapshot [options] SRC ROOT    take a link-dest snapshot
+  tsrsync snapshots [du|diff] ROOT ...   list snapshots (du: disk use; diff ROOT A B: changes)
+  tsrsync restore ROOT[/SNAPSHOT] PATH --to DEST   copy PATH out of a snapshot
+  tsrsync prune ROOT --keep SPEC         delete the snapshots SPEC does not keep (-n: dry run)
   tsrsync daemon [options]               serve modules to rsync clients
 
 pull and push behave as rsync -a; options use rsync's names (-v, -i, -z, -c, -H,
@@ -41,6 +48,12 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
         return finalStatus(await runLs(rest, io), io);
       case 'snapshot':
         return await runSnapshot(rest, io);
+      case 'snapshots':
+        return await runSnapshots(rest, io);
+      case 'restore':
+        return await runRestore(rest, io);
+      case 'prune':
+        return await runPrune(rest, io);
       default:
         io.err(`tsrsync: unknown command: ${cmd}\n${USAGE}`);
         return 1;
@@ -66,6 +79,10 @@ export function reportError(e: unknown, io: ConsoleOutput): number {
       `tsrsync: ${e.message}\nrsync error: syntax or usage error (code 1) [client=tsrsync ${VERSION}]\n`,
     );
     return 1;
+  }
+  if (e instanceof SnapshotError) {
+    io.err(`tsrsync: ${e.message}\n`);
+    return e.exitCode;
   }
   if (e instanceof RsyncError) {
     const code = e.exitCode;

@@ -14,15 +14,16 @@ import {
   type TransferResult,
 } from '@tsrsync/protocol';
 import { SnapshotError } from './errors.js';
-import { Layout, fsyncDir, writeFileAtomic } from './layout.js';
+import { Layout, fsyncDir } from './layout.js';
 import { acquireLock } from './lock.js';
 import { manifestFrom, writeManifest, type Manifest } from './manifest.js';
-import { checkHardLinks, otherDevices } from './preflight.js';
 import { recover } from './recover.js';
-import { RenameIndex } from './rename-index.js';
 import { applyRetention, type KeepPolicy, type RetentionDecision } from './retention.js';
 import { parseSnapshotName, snapshotName } from './time.js';
 import { runJournal } from './journal.js';
+import { MAX_LINK_DESTS, clearStagingInfo, stage } from './stage.js';
+
+export { MAX_LINK_DESTS };
 
 /** What a snapshot pulls from: a daemon module, a remote shell, a local tree... */
 export interface SnapshotSource {
@@ -78,14 +79,6 @@ export interface SnapshotResult {
   pruned: string[];
 }
 
-/** rsync allows at most 20 --link-dest dirs. */
-export const MAX_LINK_DESTS = 20;
-
-interface StagingInfo {
-  startedAt: string;
-  source: string;
-}
-
 export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
   const l = new Layout(o.root);
   const note = o.note ?? (() => undefined);
@@ -112,49 +105,15 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
         `snapshot ${newest} is not older than this run's time ${name} (clock moved back?); refusing`,
       );
 
-    const linkCheck = checkHardLinks(l.meta);
-    if (!linkCheck.ok)
-      note(
-        'warning',
-        `WARNING: hard links do not work in ${l.root} (${linkCheck.reason}): ` +
-          'every snapshot will be a FULL COPY of the source',
-      );
-    const resumed = fs.existsSync(l.staging);
-    let info: StagingInfo = { startedAt: started.toISOString(), source: o.source.description };
-    if (resumed) {
-      try {
-        info = JSON.parse(fs.readFileSync(l.stagingInfo, 'utf8')) as StagingInfo;
-      } catch {
-        /* keep the new info */
-      }
-      note('info', `resuming the snapshot interrupted at ${info.startedAt}`);
-    } else {
-      fs.mkdirSync(l.staging);
-    }
-    writeFileAtomic(l.stagingInfo, JSON.stringify(info));
     const bases = existing.slice().reverse().slice(0, MAX_LINK_DESTS);
-    const baseDirs = bases.map((b) => l.snapshot(b));
-    const far = otherDevices(l.staging, baseDirs);
-    if (far.length > 0)
-      note('warning', `WARNING: ${far.join(', ')} on another filesystem: files there cannot be linked`);
-    const userAlt = t0.altDest?.dirs ?? [];
-    const transfer: TransferOptions = {
-      ...t0,
-      delete: t0.delete ?? 'default',
-      deleteExcluded: true,
-      altDest: {
-        kind: 'link',
-        dirs: [...baseDirs, ...userAlt].slice(0, MAX_LINK_DESTS),
-      },
-    };
-    step('transfer');
-    const res = await o.source.run({
-      dest: `${l.staging}/`,
-      options: transfer,
-      hooks: { basisFinder: new RenameIndex(baseDirs[0]), breakSharedInodes: true },
-      reporter: o.reporter ?? {},
-      signal: o.signal,
-    });
+    const staged = await stage(
+      l,
+      o,
+      bases.map((b) => l.snapshot(b)),
+      started,
+    );
+    const res = staged.res;
+    const resumed = staged.resumed;
     const result: SnapshotResult = {
       exitCode: res.exitCode,
       committed: false,
@@ -163,30 +122,13 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
       transfer: res,
       pruned: [],
     };
-    const accept = res.exitCode === 0 || (res.exitCode === 24 && o.acceptVanished !== false);
-    if (!accept) {
-      note(
-        'error',
-        `snapshot not committed: the transfer ended with code ${res.exitCode}; the next run resumes it`,
-      );
-      return result;
-    }
-    if (t0.dryRun) {
-      note('info', 'dry run: nothing committed');
-      return result;
-    }
-    if (res.stats.numFiles <= 1 && !o.allowEmpty) {
-      throw new SnapshotError(
-        `the source ${o.source.description} sent no files: refusing to make an empty snapshot ` +
-          '(an unmounted or emptied source?); use --allow-empty if this is intended',
-      );
-    }
+    if (!staged.accept) return result;
     step('commit:manifest');
     const manifest = manifestFrom(
       {
         name,
         source: o.source.description,
-        startedAt: info.startedAt,
+        startedAt: staged.startedAt,
         resumed,
         linkDests: bases,
         tool: o.tool ?? 'tsrsync',
@@ -198,7 +140,7 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
     step('commit:rename');
     fs.renameSync(l.staging, l.snapshot(name));
     fsyncDir(l.root);
-    fs.rmSync(l.stagingInfo, { force: true });
+    clearStagingInfo(l);
     step('commit:latest');
     l.setLatest(name);
     result.committed = true;

@@ -20,9 +20,19 @@ import { stdio, type ConsoleOutput } from '../output.js';
 import { parseLocation } from '../remote.js';
 import { VERSION } from '../version.js';
 import { interruptOnSignals, pullLocations, transferOutput } from './pull.js';
+import { runSnapshotJob } from './snapshot-job.js';
+import { configJob, layoutJob, runRsnapshotJob } from './snapshot-rsnapshot.js';
 
 export interface SnapshotCli {
+  /** --keep as given (a retention policy, or rsnapshot levels with --layout rsnapshot). */
+  keepSpec: string | undefined;
+  /** --keep as a retention policy (undefined when it is not one: see keepError). */
   keep: KeepPolicy | undefined;
+  keepError: string | undefined;
+  layout: 'time' | 'rsnapshot';
+  level: string | undefined;
+  config: string | undefined;
+  job: string | undefined;
   timeZone: string | undefined;
   now: Date | undefined;
   allowEmpty: boolean;
@@ -42,7 +52,21 @@ export function snapshotSpecs(s: SnapshotCli): OptSpec[] {
     }
   };
   return [
-    { long: 'keep', arg: true, set: (v) => (s.keep = wrap(() => parseKeep(v!))) },
+    {
+      long: 'keep',
+      arg: true,
+      set: (v) => {
+        s.keepSpec = v;
+        s.keep = undefined;
+        s.keepError = undefined;
+        try {
+          s.keep = parseKeep(v!);
+        } catch (e) {
+          if (!(e instanceof RetentionError)) throw e;
+          s.keepError = e.message;
+        }
+      },
+    },
     { long: 'tz', arg: true, set: (v) => (s.timeZone = v) },
     { long: 'time-zone', arg: true, set: (v) => (s.timeZone = v) },
     { long: 'now', arg: true, set: (v) => (s.now = wrap(() => parseNow(v!))) },
@@ -58,7 +82,13 @@ export function snapshotSpecs(s: SnapshotCli): OptSpec[] {
 
 export function newSnapshotCli(): SnapshotCli {
   return {
+    keepSpec: undefined,
     keep: undefined,
+    keepError: undefined,
+    layout: 'time',
+    level: undefined,
+    config: undefined,
+    job: undefined,
     timeZone: undefined,
     now: undefined,
     allowEmpty: false,
@@ -81,10 +111,44 @@ export function cliSource(c: CliOptions, args: readonly string[]): SnapshotSourc
   };
 }
 
+/** The retention policy of --keep, or a usage error saying why it is not one. */
+export function retentionPolicy(s: SnapshotCli): KeepPolicy | undefined {
+  if (s.keepError !== undefined) throw new UsageError(s.keepError);
+  return s.keep;
+}
+
+const USAGE = `usage: tsrsync snapshot [options] SRC... ROOT
+       tsrsync snapshot --layout rsnapshot --level L --keep L1=N,L2=N,... [options] SRC... ROOT
+       tsrsync snapshot --config rsnapshot.conf LEVEL
+       tsrsync snapshot --job FILE`;
+
 export async function runSnapshot(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
   const s = newSnapshotCli();
-  const c = parseCli(argv, undefined, snapshotSpecs(s));
-  if (c.args.length < 2) throw new UsageError('usage: tsrsync snapshot [options] SRC... ROOT');
+  const c = parseCli(argv, undefined, [
+    ...snapshotSpecs(s),
+    {
+      long: 'layout',
+      arg: true,
+      set: (v) => {
+        if (v !== 'time' && v !== 'rsnapshot')
+          throw new UsageError(`--layout must be time or rsnapshot: ${v}`);
+        s.layout = v;
+      },
+    },
+    { long: 'level', arg: true, set: (v) => (s.level = v) },
+    { long: 'config', arg: true, set: (v) => (s.config = v) },
+    { long: 'job', arg: true, set: (v) => (s.job = v) },
+  ]);
+  if (s.config !== undefined) {
+    if (c.args.length !== 1) throw new UsageError(USAGE);
+    return runRsnapshotJob(configJob(s.config, c.args[0]!, s), s, io);
+  }
+  if (s.job !== undefined) {
+    if (c.args.length !== 0) throw new UsageError(USAGE);
+    return runSnapshotJob(s.job, s, io, c);
+  }
+  if (s.layout === 'rsnapshot') return runRsnapshotJob(layoutJob(c, s, s.level), s, io);
+  if (c.args.length < 2) throw new UsageError(USAGE);
   const root = c.args[c.args.length - 1]!;
   const source = cliSource(c, c.args.slice(0, -1));
   const out = transferOutput(c, io);
@@ -100,7 +164,7 @@ export async function runSnapshot(argv: readonly string[], io: ConsoleOutput = s
         if (level === 'info' && t.quiet) return;
         io.err(`tsrsync snapshot: ${text}\n`);
       },
-      keep: s.keep,
+      keep: retentionPolicy(s),
       timeZone: s.timeZone,
       now: s.now,
       allowEmpty: s.allowEmpty,
@@ -151,7 +215,7 @@ function report(res: SnapshotResult, s: SnapshotCli, quiet: boolean, io: Console
  * Fault injection for the crash tests: TSRSYNC_TEST_KILL_AT=<step> makes the
  * process kill itself with SIGKILL when it reaches that step.
  */
-function crashStep(): ((name: string) => void) | undefined {
+export function crashStep(): ((name: string) => void) | undefined {
   const at = process.env['TSRSYNC_TEST_KILL_AT'];
   if (!at) return undefined;
   return (name) => {
