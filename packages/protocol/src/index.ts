@@ -30,6 +30,7 @@ export * from './session/setup.js';
 export * from './receiver/reporter.js';
 export * from './flist/file-list.js';
 export { pullFromDaemon, type DaemonPullOptions } from './client/pull.js';
+export { pushToDaemon, type DaemonPushOptions } from './client/push.js';
 export type { TransferResult, ReceiverHooks } from './client/receive-session.js';
 export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';

@@ -92,3 +92,15 @@ export function decodeFilterList(r: WireReader, protocol: number): FilterRule[] 
     throw e;
   }
 }
+
+/**
+ * exclude.c:send_filter_list(): a sending client writes no list at all unless
+ * the receiver needs rules for deletion; the receiving server reads one under
+ * the same condition.
+ */
+export function receiverWantsFilterList(
+  o: { delete: unknown; deleteExcluded: boolean },
+  protocol: number,
+): boolean {
+  return o.delete !== undefined && (!o.deleteExcluded || protocol >= 29);
+}

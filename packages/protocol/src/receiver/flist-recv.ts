@@ -2,7 +2,6 @@
  * Receiving a file list or sub-list from the sender (flist.c:recv_file_list(),
  * recv_additional_file_list(), uidlist.c:recv_id_list()).
  */
-import { DIGEST_LENGTHS } from '@tsrsync/delta';
 import { IOERR_MASK } from '../constants.js';
 import { ProtocolError, RsyncError, EXIT } from '../errors.js';
 import {
@@ -16,27 +15,11 @@ import {
 } from '../flist/file-entry.js';
 import { decodeFlistTrailer } from '../flist/id-list.js';
 import type { SubList } from '../flist/file-list.js';
+import { flistOptionsFor } from '../flist/flist-options.js';
 import type { ReceiveContext } from './context.js';
 
 export function flistOptions(ctx: ReceiveContext): FlistOptions {
-  const o = ctx.o;
-  const s = ctx.s;
-  return {
-    protocol: s.protocol,
-    varintFlistFlags: s.varintFlistFlags,
-    safeFlist: s.safeFlist,
-    preserveUid: o.owner,
-    preserveGid: o.group,
-    preserveLinks: o.links,
-    preserveDevices: o.devices,
-    preserveSpecials: o.specials,
-    preserveHardLinks: o.hardLinks,
-    alwaysChecksum: o.checksum,
-    checksumLength: DIGEST_LENGTHS[s.fileChecksum],
-    incRecurse: s.incRecurse,
-    numericIds: o.numericIds,
-    relativePaths: o.relative,
-  };
+  return flistOptionsFor(ctx.o, ctx.s);
 }
 
 export class FlistReceiver {

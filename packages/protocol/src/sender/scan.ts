@@ -1,0 +1,90 @@
+/**
+ * Turning local files into file-list entries (flist.c:make_file(),
+ * readlink_stat()): lstat, the symlink target, hard-link identity, owner
+ * names. Paths are bytes end to end, so any file name survives.
+ */
+import fs from 'node:fs';
+import type { EncodableEntry } from '../flist/file-entry.js';
+import { isDir, isLink, isReg } from '../flist/file-entry.js';
+import type { IdNameLookup } from '../local/id-names.js';
+
+/** An entry to send, with where it lives locally. */
+export interface SendEntry extends EncodableEntry {
+  nameBytes: Uint8Array;
+  /** Local path to open (absolute or relative to the process cwd). */
+  abs: Buffer;
+  /** The directory's contents belong in the transfer (not a mount point, not -d without recursion). */
+  contentDir: boolean;
+  dev: bigint;
+  ino: bigint;
+  /** Set once the file's data was sent (FLAG_FILE_SENT). */
+  sent?: boolean;
+}
+
+export interface ScanOptions {
+  protocol: number;
+  hardLinks: boolean;
+  owner: boolean;
+  group: boolean;
+  numericIds: boolean;
+  names: IdNameLookup;
+}
+
+const NS = 1_000_000_000n;
+
+/** An entry from an lstat result; undefined for a symlink we cannot read. */
+export function entryFromStat(abs: Buffer, name: Uint8Array, st: fs.BigIntStats, o: ScanOptions): SendEntry {
+  const mode = Number(st.mode);
+  let mtime = st.mtimeNs / NS;
+  let nsec = st.mtimeNs % NS;
+  if (nsec < 0n) {
+    nsec += NS;
+    mtime -= 1n;
+  }
+  const e: SendEntry = {
+    nameBytes: name,
+    abs,
+    mode,
+    size: isDir(mode) || isReg(mode) ? Number(st.size) : 0,
+    mtime: Number(mtime),
+    mtimeNsec: Number(nsec),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    contentDir: true,
+    dev: st.dev,
+    ino: st.ino,
+  };
+  if (!o.numericIds) {
+    const user = o.owner ? o.names.user(e.uid!) : undefined;
+    const group = o.group ? o.names.group(e.gid!) : undefined;
+    if (user !== undefined) e.user = user;
+    if (group !== undefined) e.group = group;
+  }
+  if (isLink(mode)) {
+    const t = fs.readlinkSync(abs, { encoding: 'buffer' });
+    e.linkTargetBytes = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+    e.size = t.length;
+  }
+  const rdev = Number(st.rdev);
+  if (!isReg(mode) && !isDir(mode) && !isLink(mode)) {
+    // Linux dev_t: major in bits 8-19 (and 32+), minor in 0-7 and 20-31
+    e.rdevMajor = ((rdev >>> 8) & 0xfff) >>> 0;
+    e.rdevMinor = ((rdev & 0xff) | ((rdev >>> 12) & 0xfff00)) >>> 0;
+  }
+  // flist.c:make_file(): the identity of a file that may be hard-linked
+  const linkable = o.protocol >= 28 ? !isDir(mode) && st.nlink > 1n : isReg(mode);
+  if (o.hardLinks && linkable) e.hardLink = { dev: Number(st.dev), ino: Number(st.ino) };
+  return e;
+}
+
+/** lstat (or stat when following), as BigInt stats; undefined when missing. */
+export function statPath(p: Buffer, follow = false): fs.BigIntStats | undefined {
+  return follow
+    ? fs.statSync(p, { bigint: true, throwIfNoEntry: false })
+    : fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+}
+
+/** The names in a directory ("." and ".." excluded), as bytes. */
+export function readDirNames(p: Buffer): Buffer[] {
+  return fs.readdirSync(p, { encoding: 'buffer' });
+}

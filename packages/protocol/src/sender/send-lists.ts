@@ -1,0 +1,395 @@
+/**
+ * The sender's file lists (flist.c: send_file_list(), send_directory(),
+ * send_extra_file_list(), add_dirs_to_tree()). Entries are sent in rsync's
+ * sorted order, so the index a peer computes after sorting is the one we
+ * assign. With incremental recursion the first list holds the top-level
+ * entries (and the contents of "." dirs); every other directory's contents
+ * follow as a sub-list, depth first, a few at a time as the transfer asks.
+ */
+import { isDir } from '../flist/file-entry.js';
+import { FileListEncoder, type FlistOptions } from '../flist/file-entry.js';
+import { encodeFlistTrailer } from '../flist/id-list.js';
+import { sortFileList } from '../flist/sort.js';
+import { XMIT, IOERR, NDX_FLIST_EOF, NDX_FLIST_OFFSET } from '../constants.js';
+import type { FilterList } from '../filter/filter-list.js';
+import { joinPath } from '../local/fs-names.js';
+import type { WireWriter } from '../wire/writer.js';
+import { entryFromStat, readDirNames, statPath, type ScanOptions, type SendEntry } from './scan.js';
+
+export interface SendListsOptions {
+  protocol: number;
+  incRecurse: boolean;
+  recursive: boolean;
+  /** -d */
+  dirs: boolean;
+  oneFileSystem: boolean;
+  numericIds: boolean;
+  owner: boolean;
+  group: boolean;
+  filters: FilterList;
+  scan: ScanOptions;
+  flist: FlistOptions;
+  /** --checksum: the whole-file sum of a regular file. */
+  fileSum?: ((e: SendEntry) => Uint8Array | undefined) | undefined;
+  message: (level: 'info' | 'warning' | 'error' | 'error-xfer', text: string) => void;
+  writeNdx: (ndx: number) => void;
+}
+
+export interface SendList {
+  ndxStart: number;
+  entries: SendEntry[];
+  /** Index in `dirs` of the directory whose contents this is (-1: the first list). */
+  parentDir: number;
+}
+
+interface DirNode {
+  entry: SendEntry;
+  /** Every local directory merged under this name (duplicate dir args). */
+  sources: Buffer[];
+  parent: number;
+  firstChild: number;
+  nextSibling: number;
+}
+
+const SLASH = 0x2f;
+const DOT = Uint8Array.of(0x2e);
+
+/** A command-line source split as send_file_list() does: the dir to work in and the name to send. */
+export interface TopArg {
+  dir: Buffer;
+  name: Buffer;
+  dotDir: boolean;
+}
+
+export function splitSourceArg(arg: string | Buffer): TopArg {
+  let b = Buffer.isBuffer(arg) ? Buffer.from(arg) : Buffer.from(arg);
+  let dotDir = false;
+  const n = b.length;
+  if (n === 0 || b[n - 1] === SLASH) {
+    b = n === 2 && b[0] === 0x2e ? Buffer.from('.') : Buffer.concat([b, DOT]);
+    dotDir = true;
+  } else if (n > 1 && b[n - 1] === 0x2e && b[n - 2] === 0x2e && (n === 2 || b[n - 3] === SLASH)) {
+    b = Buffer.concat([b, Buffer.from('/.')]);
+    dotDir = true;
+  } else if (b[n - 1] === 0x2e && (n === 1 || b[n - 2] === SLASH)) dotDir = true;
+  const p = b.lastIndexOf(SLASH);
+  if (p < 0) return { dir: Buffer.alloc(0), name: b, dotDir };
+  return { dir: p === 0 ? Buffer.from('/') : b.subarray(0, p), name: b.subarray(p + 1), dotDir };
+}
+
+export class SendFileLists {
+  readonly lists: SendList[] = [];
+  readonly dirs: DirNode[] = [];
+  readonly enc: FileListEncoder;
+  eof = false;
+  /** Entries in the lists not yet freed (file_total) and in lists before the current one (file_old_total). */
+  fileTotal = 0;
+  fileOldTotal = 0;
+  ioError = 0;
+  /** io_error could not travel in an end marker (protocol 30 without safe lists): send MSG_IO_ERROR. */
+  ioErrorUnsent = false;
+  /** Stats of what was listed. */
+  numDirs = 0;
+  numFiles = 0;
+  totalSize = 0;
+  #nextNdxStart: number;
+  #sendDirNdx = -1;
+  #filesystemDev: bigint | undefined;
+
+  constructor(readonly o: SendListsOptions) {
+    this.enc = new FileListEncoder(o.flist);
+    this.#nextNdxStart = o.incRecurse ? 1 : 0;
+  }
+
+  #err(what: string, p: Buffer, e: unknown): void {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') {
+      this.ioError |= IOERR.VANISHED;
+      this.o.message('warning', `file has vanished: ${JSON.stringify(p.toString())}\n`);
+      return;
+    }
+    this.ioError |= IOERR.GENERAL;
+    this.o.message(
+      'error-xfer',
+      `rsync: [sender] ${what} ${JSON.stringify(p.toString())} failed: ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '')} (${-(err.errno ?? 0)})\n`,
+    );
+  }
+
+  /** make_file(): an entry for `abs` named `name`, or undefined (excluded, vanished...). */
+  #make(abs: Buffer, name: Uint8Array, filtered: boolean): SendEntry | undefined {
+    let st;
+    try {
+      st = statPath(abs);
+    } catch (e) {
+      this.#err('readlink_stat', abs, e);
+      return undefined;
+    }
+    if (!st) {
+      this.#err('readlink_stat', abs, Object.assign(new Error('gone'), { code: 'ENOENT' }));
+      return undefined;
+    }
+    const dir = st.isDirectory();
+    if (filtered && this.o.filters.excluded(name, dir, 'sender')) return undefined;
+    let e: SendEntry;
+    try {
+      e = entryFromStat(abs, name, st, this.o.scan);
+    } catch (err) {
+      this.#err('readlink', abs, err);
+      return undefined;
+    }
+    if (dir) {
+      e.contentDir = this.o.recursive;
+      if (this.o.oneFileSystem && this.#filesystemDev !== undefined && st.dev !== this.#filesystemDev)
+        e.contentDir = false;
+    } else {
+      if (this.o.fileSum && (e.mode & 0o170000) === 0o100000) setSum(e, this.o.fileSum(e));
+      this.totalSize += e.size;
+    }
+    return e;
+  }
+
+  /** The contents of one local directory, named under `prefix` ('' for "."). */
+  #readDir(src: Buffer, prefix: Uint8Array): SendEntry[] {
+    let names: Buffer[];
+    try {
+      names = readDirNames(src);
+    } catch (e) {
+      this.#err('opendir', src, e);
+      return [];
+    }
+    const out: SendEntry[] = [];
+    for (const n of names) {
+      const name = prefix.length === 0 ? n : Buffer.concat([prefix, Uint8Array.of(SLASH), n]);
+      const e = this.#make(joinPath(src, n), name, true);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** Merges duplicates (same name): a dir wins over a non-dir; duplicate dirs keep every source. */
+  #dedupe(sorted: SendEntry[], extraSources: Map<SendEntry, Buffer[]>): SendEntry[] {
+    const out: SendEntry[] = [];
+    for (const e of sorted) {
+      const prev = out[out.length - 1];
+      if (prev && Buffer.compare(prev.nameBytes, e.nameBytes) === 0) {
+        if (isDir(e.mode) && isDir(prev.mode)) {
+          const l = extraSources.get(prev) ?? [];
+          l.push(e.abs, ...(extraSources.get(e) ?? []));
+          extraSources.set(prev, l);
+        } else if (isDir(e.mode)) out[out.length - 1] = e;
+        continue;
+      }
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Builds and sends the first list (and, without inc-recurse, everything). */
+  sendFirst(w: WireWriter, args: readonly TopArg[]): void {
+    const o = this.o;
+    const entries: SendEntry[] = [];
+    const extra = new Map<SendEntry, Buffer[]>();
+    for (const a of args) {
+      const abs = a.dir.length === 0 ? Buffer.from(a.name) : joinPath(a.dir, a.name);
+      let st;
+      try {
+        st = statPath(abs, a.dotDir);
+      } catch (e) {
+        this.#err('link_stat', abs, e);
+        continue;
+      }
+      if (!st) {
+        this.ioError |= IOERR.GENERAL;
+        o.message(
+          'error-xfer',
+          `rsync: [sender] link_stat ${JSON.stringify(abs.toString())} failed: No such file or directory (2)\n`,
+        );
+        continue;
+      }
+      if (!a.dotDir && o.filters.excluded(a.name, st.isDirectory(), 'sender')) continue;
+      if (st.isDirectory() && !o.recursive && !o.dirs) {
+        o.message('info', `skipping directory ${a.name.toString()}\n`);
+        continue;
+      }
+      this.#filesystemDev = st.dev;
+      const top = entryFromStat(abs, a.name, st, o.scan);
+      if (st.isDirectory()) {
+        top.flags = XMIT.TOP_DIR;
+        top.contentDir = o.recursive || a.dotDir;
+        entries.push(top);
+        if (o.incRecurse) {
+          // only a "." dir is opened now; others are sub-lists later
+          if (a.dotDir) entries.push(...this.#readDir(abs, new Uint8Array(0)));
+        } else if (o.recursive) this.#recurseAll(entries, top);
+        else if (a.dotDir) entries.push(...this.#readDir(abs, new Uint8Array(0)));
+      } else {
+        if ((top.mode & 0o170000) === 0o100000) {
+          if (o.fileSum) setSum(top, o.fileSum(top));
+          this.totalSize += top.size;
+        }
+        entries.push(top);
+      }
+    }
+    const list = this.#emit(w, entries, -1, extra);
+    if (!o.incRecurse) {
+      encodeFlistTrailer(
+        w,
+        {
+          protocol: o.protocol,
+          incRecurse: false,
+          sendUidList: o.owner && !o.numericIds,
+          sendGidList: o.group && !o.numericIds,
+        },
+        this.enc.uidNames,
+        this.enc.gidNames,
+        this.ioError,
+      );
+      this.eof = true;
+      return;
+    }
+    this.#addDirsToTree(-1, list, extra);
+    // the first list belongs to its "." (send_file_list(): parent_ndx stays 0)
+    const first = list.entries[0];
+    if (first && isDir(first.mode) && isDot(first.nameBytes)) list.parentDir = 0;
+    if (this.#sendDirNdx < 0) {
+      o.writeNdx(NDX_FLIST_EOF);
+      this.eof = true;
+    } else if (this.fileTotal === 1) this.sendExtra(w, 1);
+  }
+
+  /** send_if_directory() without inc-recurse: the whole tree under `dir`. */
+  #recurseAll(into: SendEntry[], dir: SendEntry): void {
+    const stack = [dir];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (!d.contentDir) continue;
+      const kids = this.#readDir(d.abs, isDot(d.nameBytes) ? new Uint8Array(0) : d.nameBytes);
+      for (const k of kids) {
+        into.push(k);
+        if (isDir(k.mode)) stack.push(k);
+      }
+    }
+  }
+
+  /** Sorts, merges duplicates, encodes and records one list. */
+  #emit(w: WireWriter, raw: SendEntry[], parentDir: number, extra: Map<SendEntry, Buffer[]>): SendList {
+    const sorted = this.#dedupe(sortFileList(raw, this.o.protocol), extra);
+    const list: SendList = { ndxStart: this.#nextNdxStart, entries: sorted, parentDir };
+    this.#nextNdxStart += sorted.length + 1;
+    this.enc.startList(list.ndxStart);
+    for (const e of sorted) {
+      if (isDir(e.mode)) {
+        e.flags = ((e.flags ?? 0) & XMIT.TOP_DIR) | (e.contentDir ? 0 : XMIT.NO_CONTENT_DIR);
+        this.numDirs++;
+      }
+      this.enc.encode(w, e);
+    }
+    this.numFiles += sorted.length;
+    if (!this.enc.end(w, this.ioError) && this.o.protocol >= 30) this.ioErrorUnsent = true;
+    this.lists.push(list);
+    this.fileTotal += sorted.length;
+    return list;
+  }
+
+  /** add_dirs_to_tree(): the list's directories join dir_flist; all but "." become children of `parent`. */
+  #addDirsToTree(parent: number, list: SendList, extra: Map<SendEntry, Buffer[]>): void {
+    let prev = -1;
+    for (const e of list.entries) {
+      if (!isDir(e.mode)) continue;
+      const idx = this.dirs.length;
+      this.dirs.push({
+        entry: e,
+        sources: [e.abs, ...(extra.get(e) ?? [])],
+        parent,
+        firstChild: -1,
+        nextSibling: -1,
+      });
+      if (isDot(e.nameBytes)) continue;
+      if (prev >= 0) this.dirs[prev]!.nextSibling = idx;
+      else if (parent >= 0) this.dirs[parent]!.firstChild = idx;
+      else this.#sendDirNdx = idx;
+      prev = idx;
+    }
+  }
+
+  /** send_extra_file_list(): more sub-lists until `atLeast` entries are ahead of the current list. */
+  sendExtra(w: WireWriter, atLeast: number): boolean {
+    let sent = false;
+    while (!this.eof && this.fileTotal - this.fileOldTotal < atLeast) {
+      const d = this.#sendDirNdx;
+      const node = this.dirs[d]!;
+      this.o.writeNdx(NDX_FLIST_OFFSET - d);
+      const raw: SendEntry[] = [];
+      const extra = new Map<SendEntry, Buffer[]>();
+      if (node.entry.contentDir) {
+        for (const src of node.sources) {
+          if (this.o.oneFileSystem) {
+            const st = statPath(src);
+            if (st) this.#filesystemDev = st.dev;
+          }
+          raw.push(...this.#readDir(src, node.entry.nameBytes));
+        }
+      }
+      const list = this.#emit(w, raw, d, extra);
+      this.#addDirsToTree(d, list, extra);
+      sent = true;
+      if (node.firstChild >= 0) this.#sendDirNdx = node.firstChild;
+      else {
+        let cur = d;
+        while (this.dirs[cur]!.nextSibling < 0) {
+          cur = this.dirs[cur]!.parent;
+          if (cur < 0) {
+            this.o.writeNdx(NDX_FLIST_EOF);
+            this.eof = true;
+            return sent;
+          }
+        }
+        this.#sendDirNdx = this.dirs[cur]!.nextSibling;
+      }
+    }
+    return sent;
+  }
+
+  /** The list holding `ndx`, or undefined. */
+  listFor(ndx: number): SendList | undefined {
+    for (const l of this.lists)
+      if (ndx >= l.ndxStart - (this.o.incRecurse ? 1 : 0) && ndx < l.ndxStart + l.entries.length) return l;
+    return undefined;
+  }
+
+  /** The entry for `ndx`; a list's pseudo index ndxStart - 1 is its directory. */
+  entry(ndx: number): SendEntry | undefined {
+    const l = this.listFor(ndx);
+    if (!l) return undefined;
+    if (ndx < l.ndxStart) return l.parentDir >= 0 ? this.dirs[l.parentDir]!.entry : undefined;
+    return l.entries[ndx - l.ndxStart];
+  }
+
+  /** The generator is done with the oldest list (inc-recurse NDX_DONE). Returns whether lists remain. */
+  freeFirst(): boolean {
+    const l = this.lists.shift();
+    if (l) {
+      this.fileTotal -= l.entries.length;
+      this.fileOldTotal = Math.max(0, this.fileOldTotal - l.entries.length);
+    }
+    return this.lists.length > 0;
+  }
+
+  /** The transfer moved to the list holding `ndx`: entries before it are "old". */
+  setCurrent(list: SendList): void {
+    let old = 0;
+    for (const l of this.lists) {
+      if (l === list) break;
+      old += l.entries.length;
+    }
+    this.fileOldTotal = old;
+  }
+}
+
+function isDot(name: Uint8Array): boolean {
+  return name.length === 1 && name[0] === 0x2e;
+}
+
+function setSum(e: SendEntry, sum: Uint8Array | undefined): void {
+  if (sum !== undefined) e.checksum = sum;
+}
