@@ -4,6 +4,7 @@ import { SnapshotError } from '@tsrsync/snapshot';
 import { UsageError } from './args.js';
 import { runLs } from './commands/ls.js';
 import { runPull } from './commands/pull.js';
+import { runDemo } from './commands/demo.js';
 import { runPush } from './commands/push.js';
 import { runSnapshot } from './commands/snapshot.js';
 import { runSnapshots } from './commands/snapshots.js';
@@ -45,6 +46,8 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
         return 0;
       case 'pull':
         return finalStatus(await runPull(rest, io), io);
+      case 'demo':
+        return await runDemo(rest, io);
       case 'push':
         return finalStatus(await runPush(rest, io), io);
       case 'ls':

@@ -31,6 +31,7 @@ export * from './receiver/reporter.js';
 export * from './flist/file-list.js';
 export { pullFromDaemon, type DaemonPullOptions } from './client/pull.js';
 export { pushToDaemon, type DaemonPushOptions } from './client/push.js';
+export { localCopy, type LocalCopyOptions } from './client/local-copy.js';
 export type { TransferResult, ReceiverHooks } from './client/receive-session.js';
 export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';

@@ -1,6 +1,7 @@
 /** `tsrsync pull [options] SRC... DEST`: rsync -a SRC... DEST from an rsync daemon. */
 import {
   RsyncError,
+  localCopy,
   passwordSource,
   pullFromDaemon,
   type ReceiverHooks,
@@ -73,6 +74,15 @@ export function pullLocations(
     hooks?: ReceiverHooks | undefined;
   },
 ): Promise<TransferResult> {
+  if (sources.every((l) => l.kind === 'local'))
+    return localCopy({
+      sources: sources.map((l) => (l as { path: string }).path),
+      dest: r.dest,
+      options: r.options,
+      reporter: r.reporter,
+      hooks: r.hooks,
+      signal: r.signal,
+    });
   const src = sameDaemon(sources);
   return pullFromDaemon({
     signal: r.signal,

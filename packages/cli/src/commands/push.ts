@@ -4,7 +4,7 @@ import { UsageError } from '../args.js';
 import { parseCli, type CliOptions } from '../options.js';
 import { summary, type ConsoleOutput, stdio } from '../output.js';
 import { parseLocation } from '../remote.js';
-import { interruptOnSignals, transferOutput } from './pull.js';
+import { interruptOnSignals, pull, transferOutput } from './pull.js';
 
 export async function runPush(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
   const c = parseCli(argv);
@@ -20,6 +20,7 @@ export async function push(
   io: ConsoleOutput = stdio,
 ): Promise<TransferResult> {
   const dest = parseLocation(destArg);
+  if (dest.kind === 'local') return pull(c, sources.map(parseLocation), destArg, io);
   if (dest.kind !== 'daemon')
     throw new UsageError(
       'tsrsync push needs a daemon destination (HOST::MODULE[/PATH] or rsync://HOST/MODULE[/PATH])',

@@ -101,9 +101,10 @@ export function newSnapshotCli(): SnapshotCli {
 /** A pull source for the snapshot engine from the command line's SRC arguments. */
 export function cliSource(c: CliOptions, args: readonly string[]): SnapshotSource {
   const locs = args.map(parseLocation);
-  if (locs.some((l) => l.kind !== 'daemon'))
+  const local = locs.every((l) => l.kind === 'local');
+  if (!local && locs.some((l) => l.kind !== 'daemon'))
     throw new UsageError(
-      'tsrsync snapshot needs an rsync daemon source (HOST::MODULE or rsync://HOST/MODULE)',
+      'tsrsync snapshot needs an rsync daemon source (HOST::MODULE or rsync://HOST/MODULE) or local paths',
     );
   return {
     description: args.join(' '),

@@ -5,7 +5,7 @@
  */
 import { createStrongChecksum, createStrongChecksumSync, initDelta } from '@tsrsync/delta';
 import fs from 'node:fs';
-import { MSG, NDX_DONE } from '../constants.js';
+import { MSG, NDX_DEL_STATS, NDX_DONE } from '../constants.js';
 import { RsyncError, StreamError, ProtocolError } from '../errors.js';
 import { FilterList } from '../filter/filter-list.js';
 import { cvsRules } from '../filter/rules.js';
@@ -141,9 +141,16 @@ async function readFinalGoodbye(c: SendSideOptions, sender: Sender): Promise<voi
   if (proto < 24) return;
   const readOne = async (): Promise<number> => {
     if (proto < 29) return c.input.read((r) => r.i32());
-    const ndx = await c.input.read((r) => decodeNdx(r, sender.ndxIn));
-    if (ndx !== NDX_DONE) return ndx;
-    return ndx;
+    for (;;) {
+      const ndx = await c.input.read((r) => decodeNdx(r, sender.ndxIn));
+      if (ndx !== NDX_DEL_STATS) return ndx;
+      // rsync.c:read_ndx_and_attrs(): deletion stats, echoed by a server sender
+      const v = await c.input.read((r) => [r.varint(), r.varint(), r.varint(), r.varint(), r.varint()]);
+      if (c.amServer) {
+        sender.writeNdx(NDX_DEL_STATS);
+        for (const x of v) c.out.w.varint(x);
+      }
+    }
   };
   let i = await readOne();
   if (proto >= 31 && i === NDX_DONE) {
@@ -197,6 +204,8 @@ export interface ClientSendOptions {
   reporter: Reporter;
   tokens?: ((s: SessionSettings) => TokenSink) | undefined;
   setup: (input: DataIn, out: DataOut) => Promise<SessionSettings>;
+  /** The receiver is our own in-process server (local_server): no filter list on the wire. */
+  localServer?: boolean | undefined;
 }
 
 /** A push as the client: main.c:client_run() with am_sender. */
@@ -226,7 +235,7 @@ export async function runClientSend(o: ClientSendOptions): Promise<TransferResul
       ...o.options.filters,
       ...(o.options.cvsExclude ? cvsRules(process.env['CVSIGNORE'] ?? '') : []),
     ]);
-    if (receiverWantsFilterList(o.options, s.protocol))
+    if (!o.localServer && receiverWantsFilterList(o.options, s.protocol))
       encodeFilterList(out.w, o.options.filters, {
         protocol: s.protocol,
         amSender: true,

@@ -90,7 +90,8 @@ export class Sender {
     encodeNdx(this.c.out.w, this.ndxOut, ndx);
   }
 
-  async #read<T>(fn: (r: WireReader) => T): Promise<T> {
+  /** `fn` must not return undefined (tryRead() uses undefined for "not yet"). */
+  async #read<T extends NonNullable<unknown> | null>(fn: (r: WireReader) => T): Promise<T> {
     const v = this.c.input.tryRead(fn);
     if (v !== undefined) return v;
     await this.c.out.flush();
@@ -216,6 +217,7 @@ export class Sender {
           sum1[start + j] = r.u32();
           sum2.set(r.bytes(s2), (start + j) * s2);
         }
+        return true;
       });
       i += k;
     }

@@ -62,9 +62,26 @@ export interface ClientSetupOptions {
   /** The -e letters we sent (empty for protocol < 30). */
   info: string;
   options: TransferOptions;
+  /**
+   * Server side (compat.c:setup_protocol() with am_server): we write the
+   * compat flags (from the client's -e letters) and the checksum seed.
+   */
+  server?: { allowIncRecurse: boolean; checksumSeed?: number | undefined } | undefined;
 }
 
-/** Client side of setup_protocol(). */
+/** The compat flags a server answers a client's -e letters with (compat.c:setup_protocol()). */
+export function serverCompatFlags(info: string, allowIncRecurse: boolean): number {
+  let f = (allowIncRecurse && info.includes('i') ? CF.INC_RECURSE : 0) | CF.SYMLINK_TIMES;
+  if (info.includes('f')) f |= CF.SAFE_FLIST;
+  if (info.includes('x')) f |= CF.AVOID_XATTR_OPTIM;
+  if (info.includes('C')) f |= CF.CHKSUM_SEED_FIX;
+  if (info.includes('I')) f |= CF.INPLACE_PARTIAL_DIR;
+  if (info.includes('u')) f |= CF.ID0_NAMES;
+  if (info.includes('v')) f |= CF.VARINT_FLIST_FLAGS;
+  return f;
+}
+
+/** Client side of setup_protocol() (and, with `server`, the server side). */
 export async function clientSetup(
   input: DataIn,
   out: DataOut,
@@ -88,7 +105,10 @@ export async function clientSetup(
     }
   }
   let compat = 0;
-  if (protocol >= 30) compat = await input.read((r) => decodeCompatFlags(r, advertisedCompat(o.info)));
+  if (protocol >= 30 && o.server) {
+    compat = serverCompatFlags(o.info, o.server.allowIncRecurse);
+    out.w.varint(compat);
+  } else if (protocol >= 30) compat = await input.read((r) => decodeCompatFlags(r, advertisedCompat(o.info)));
   const cs = compatSettings(compat, protocol);
   const negotiate = cs.varintFlistFlags;
   const opts = o.options;
@@ -140,7 +160,12 @@ export async function clientSetup(
   if (compress !== undefined && compress !== 'zlib' && compress !== 'zlibx' && protocol < 30 && !negotiate) {
     throw unsupported(`--compress-choice=${compress} needs a peer that negotiates (rsync 3.2+)`);
   }
-  const checksumSeed = await input.read((r) => r.i32());
+  let checksumSeed: number;
+  if (o.server) {
+    checksumSeed = o.server.checksumSeed ?? ((Date.now() / 1000) ^ (process.pid << 6)) | 0;
+    out.w.i32(checksumSeed);
+    await out.flush();
+  } else checksumSeed = await input.read((r) => r.i32());
   if (DIGEST_LENGTHS[checksum] === undefined) throw unsupported(`unsupported checksum ${checksum}`);
   return {
     protocol,
