@@ -73,9 +73,19 @@ export function resolveLocalName(
   }
   const slash = d.lastIndexOf('/');
   if (slash < 0) return { root: '.', localName: Buffer.from(d), created: false };
-  return {
-    root: slash === 0 ? '/' : d.slice(0, slash),
-    localName: Buffer.from(d.slice(slash + 1)),
-    created: false,
-  };
+  const root = slash === 0 ? '/' : d.slice(0, slash);
+  // main.c:get_local_name(): the file's directory must exist (change_dir#3)
+  if (!opts.dryRun) {
+    try {
+      if (!fs.statSync(root).isDirectory())
+        throw Object.assign(new Error('Not a directory'), { code: 'ENOTDIR', errno: -20 });
+    } catch (e) {
+      throw new RsyncError(
+        sysMessage(`rsync: [Receiver] change_dir#3 "${path.resolve(root)}" failed`, e),
+        'ERR_RSYNC_FILESELECT',
+        EXIT.FILESELECT,
+      );
+    }
+  }
+  return { root, localName: Buffer.from(d.slice(slash + 1)), created: false };
 }

@@ -1,0 +1,74 @@
+/**
+ * Local copies (`tsrsync pull SRC DEST` with two local paths) give what
+ * `rsync -a` gives on the fixture tree, and a second run changes nothing.
+ */
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { prng } from '../golden/data.js';
+import { statFigure, tsrsync } from './cli-run.js';
+import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
+import { compareTrees, makeTempDir, removeTempDirs, runRsync, treeSnapshot } from './harness.js';
+
+const CMP = { mtimeResolutionNs: 1000n, nonFileMtimeResolutionNs: 1_000_000_000n };
+let work: string;
+let src: string;
+beforeAll(async () => {
+  work = await makeTempDir('tsrsync-local-');
+  src = path.join(work, 'src');
+  await makeFixtureTree(src, { bigSize: 3_000_000 });
+});
+afterAll(removeTempDirs);
+
+it.each([
+  ['-a', ['-a']],
+  ['-aH', ['-aH']],
+  ['-a --delete into an existing tree', ['-a', '--delete']],
+  ['-rlt', ['-rlt']],
+])('%s equals rsync', async (_name, args) => {
+  const tag = args.join('').replace(/[^a-zA-Z]/g, '');
+  const ours = path.join(work, `ours-${tag}`);
+  const ref = path.join(work, `ref-${tag}`);
+  for (const d of [ours, ref]) {
+    await fsp.mkdir(d, { recursive: true });
+    await fsp.writeFile(path.join(d, 'stale.txt'), 'only in the destination');
+    setMtimeNs(path.join(d, 'stale.txt'), 1_500_000_000, 0);
+  }
+  const r = await tsrsync('pull', ...args, `${src}/`, ours);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const rr = await runRsync([...args, `${src}/`, ref]);
+  expect(rr.code).toBe(0);
+  expect(compareTrees(await treeSnapshot(ref), await treeSnapshot(ours), CMP)).toEqual([]);
+  const again = await tsrsync('pull', ...args, '--stats', `${src}/`, ours);
+  expect(again.code).toBe(0);
+  expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
+});
+
+it('a single file, a directory without slash, --no-whole-file deltas, --link-dest', async () => {
+  const d = path.join(work, 'misc');
+  // like rsync: the destination file's directory must exist (code 3)
+  const missing = await tsrsync('pull', path.join(src, 'run.sh'), path.join(d, 'copy.sh'));
+  expect(missing.code).toBe(3);
+  expect(missing.stderr).toContain('change_dir#3');
+  await fsp.mkdir(d);
+  expect((await tsrsync('pull', path.join(src, 'run.sh'), path.join(d, 'copy.sh'))).code).toBe(0);
+  expect(statSync(path.join(d, 'copy.sh')).mode & 0o777).toBe(0o755);
+  expect((await tsrsync('pull', '-a', path.join(src, 'site'), d)).code).toBe(0);
+  expect(readFileSync(path.join(d, 'site/index.html'), 'utf8')).toContain('hello');
+  // a delta against the previous copy
+  const prev = path.join(work, 'prev');
+  const next = path.join(work, 'next');
+  expect((await tsrsync('pull', '-a', `${src}/`, prev)).code).toBe(0);
+  const big = readFileSync(path.join(src, 'big.bin'));
+  big.set(prng(8, 2000), 1_000_000);
+  await fsp.writeFile(path.join(src, 'big.bin'), big);
+  setMtimeNs(path.join(src, 'big.bin'), 1_700_000_000, 0);
+  const r = await tsrsync('pull', '-a', '--stats', '--no-whole-file', `--link-dest=${prev}`, `${src}/`, next);
+  expect(r.code).toBe(0);
+  expect(statFigure(r.stdout, 'Literal data')).toBeLessThan(20_000);
+  expect(readFileSync(path.join(next, 'big.bin')).equals(big)).toBe(true);
+  expect(statSync(path.join(next, 'site/img/logo.png')).ino).toBe(
+    statSync(path.join(prev, 'site/img/logo.png')).ino,
+  );
+});
