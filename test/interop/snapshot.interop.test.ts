@@ -5,7 +5,8 @@
  */
 import { promises as fsp, readFileSync, readdirSync, statSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tsrsync } from './cli-run.js';
 import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
 import {
@@ -227,5 +228,32 @@ describe('tsrsync snapshot of a real rsync daemon', () => {
     expect(names).not.toContain('doomed.txt');
     const m = JSON.parse(readFileSync(path.join(root, '.tsrsync/manifests', `${last}.json`), 'utf8'));
     expect(m.resumed).toBe(true);
+  });
+
+  it('a file at the link limit is copied and starts a new chain', async () => {
+    const root = path.join(work, 'r-emlink');
+    expect((await snap(root, '2026-07-01T00:00:00Z')).code).toBe(0);
+    const real = fs.linkSync;
+    const spy = vi.spyOn(fs, 'linkSync').mockImplementation((from, to) => {
+      if (String(from).endsWith('/big.bin'))
+        throw Object.assign(new Error('EMLINK: too many links'), { code: 'EMLINK', errno: -31 });
+      return real(from, to);
+    });
+    let r;
+    try {
+      r = await snap(root, '2026-07-02T00:00:00Z');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('big.bin: link limit reached, copied (a new link chain starts)');
+    const [a, b] = snaps(root);
+    expect(ino(path.join(root, b!, 'big.bin'))).not.toBe(ino(path.join(root, a!, 'big.bin')));
+    expect(readFileSync(path.join(root, b!, 'big.bin')).equals(readFileSync(path.join(root, a!, 'big.bin')))).toBe(true);
+    expect(ino(path.join(root, b!, 'run.sh'))).toBe(ino(path.join(root, a!, 'run.sh')));
+    // the next snapshot links to the new copy: the chain continues from there
+    expect((await snap(root, '2026-07-03T00:00:00Z')).code).toBe(0);
+    const c = snaps(root)[2]!;
+    expect(ino(path.join(root, c, 'big.bin'))).toBe(ino(path.join(root, b!, 'big.bin')));
   });
 });

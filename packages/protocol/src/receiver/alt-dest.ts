@@ -79,7 +79,8 @@ export class AltDest {
         if (!ctx.o.dryRun) {
           try {
             ctx.dest.linkFrom(abs, rel);
-          } catch {
+          } catch (err) {
+            this.#linkFailed(err, rel);
             return this.#copy(e, ndx, rel, abs, bestSt);
           }
         }
@@ -115,7 +116,8 @@ export class AltDest {
         if (!ctx.o.dryRun) {
           try {
             ctx.dest.linkFrom(abs, rel);
-          } catch {
+          } catch (err) {
+            this.#linkFailed(err, rel);
             return this.#copy(e, ndx, rel, abs, st);
           }
         }
@@ -139,6 +141,12 @@ export class AltDest {
     const ctx = this.g.ctx;
     if (!ctx.breakSharedInodes || st.nlink <= 1n || unchangedAttrs(ctx, e, st)) return false;
     return this.#copy(e, ndx, rel, ctx.dest.path(rel), st) === 'done';
+  }
+
+  /** A link that could not be made becomes a copy; at the link limit that starts a new chain. */
+  #linkFailed(err: unknown, rel: Uint8Array): void {
+    if (errCode(err) === 'EMLINK')
+      this.g.ctx.message('warning', `${this.g.ctx.display(rel)}: link limit reached, copied (a new link chain starts)\n`);
   }
 
   /** copy_altdest_file(): a local copy with the entry's attributes (never a link). */
