@@ -159,4 +159,23 @@ describe('tsrsync snapshot --config rsnapshot.conf', () => {
     expect(before.map((n) => statSync(path.join(root, n)).ino)).toEqual(inodes);
     expect(before).toEqual(['daily.0', 'daily.1']);
   });
+
+  it('a local backup point is repeated under its destination, as with --relative', async () => {
+    const root = path.join(work, 'local-root');
+    const conf = path.join(work, 'local.conf');
+    await fsp.writeFile(
+      conf,
+      `config_version\t1.2\nsnapshot_root\t${root}\nretain\talpha\t2\nbackup\t${src}/\tlocalhost/\n`,
+    );
+    const r1 = await tsrsync('snapshot', '-q', '--config', conf, 'alpha');
+    expect(r1.stderr).toBe('');
+    expect(r1.code).toBe(0);
+    const inSnap = (slot: string) =>
+      path.join(root, slot, 'localhost', src.replace(/^\/+/, ''), 'site/img/photo.jpg');
+    expect(readFileSync(inSnap('alpha.0')).equals(readFileSync(path.join(src, 'site/img/photo.jpg')))).toBe(
+      true,
+    );
+    expect((await tsrsync('snapshot', '-q', '--config', conf, 'alpha')).code).toBe(0);
+    expect(statSync(inSnap('alpha.0')).ino).toBe(statSync(inSnap('alpha.1')).ino);
+  });
 });

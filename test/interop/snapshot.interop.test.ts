@@ -249,11 +249,42 @@ describe('tsrsync snapshot of a real rsync daemon', () => {
     expect(r.stderr).toContain('big.bin: link limit reached, copied (a new link chain starts)');
     const [a, b] = snaps(root);
     expect(ino(path.join(root, b!, 'big.bin'))).not.toBe(ino(path.join(root, a!, 'big.bin')));
-    expect(readFileSync(path.join(root, b!, 'big.bin')).equals(readFileSync(path.join(root, a!, 'big.bin')))).toBe(true);
+    expect(
+      readFileSync(path.join(root, b!, 'big.bin')).equals(readFileSync(path.join(root, a!, 'big.bin'))),
+    ).toBe(true);
     expect(ino(path.join(root, b!, 'run.sh'))).toBe(ino(path.join(root, a!, 'run.sh')));
     // the next snapshot links to the new copy: the chain continues from there
     expect((await snap(root, '2026-07-03T00:00:00Z')).code).toBe(0);
     const c = snaps(root)[2]!;
     expect(ino(path.join(root, c, 'big.bin'))).toBe(ino(path.join(root, b!, 'big.bin')));
+  });
+
+  it('--job: several points into one snapshot, each linked to its own earlier copy', async () => {
+    const root = path.join(work, 'r-job');
+    const job = path.join(work, 'web.yaml');
+    await fsp.writeFile(
+      job,
+      [
+        `root: ${root}`,
+        'keep: last=2',
+        'points:',
+        `  - source: ${daemon.url('site')}/site/`,
+        '    dest: web',
+        `  - source: ${daemon.url('site')}/deep/`,
+        '    dest: other/deep',
+        "    exclude: ['leaf.txt']",
+        '',
+      ].join('\n'),
+    );
+    for (const now of ['2026-08-01T00:00:00Z', '2026-08-02T00:00:00Z', '2026-08-03T00:00:00Z']) {
+      const r = await tsrsync('snapshot', '-q', `--now=${now}`, '--job', job);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const [a, b] = snaps(root);
+    expect(snaps(root)).toHaveLength(2);
+    expect(readdirSync(path.join(root, b!)).sort()).toEqual(['other', 'web']);
+    expect(ino(path.join(root, b!, 'web/img/logo.png'))).toBe(ino(path.join(root, a!, 'web/img/logo.png')));
+    expect(readdirSync(path.join(root, b!, 'other/deep/a/b/c/d/e'))).toEqual([]);
   });
 });

@@ -81,13 +81,24 @@ export function configJob(file: string, level: string, s: SnapshotCli): Rsnapsho
   let first: CliOptions | undefined;
   for (const b of conf.backups) {
     const where = `${b.file}:${b.line}`;
-    if (b.sourceKind === 'local' || b.sourceKind === 'ssh')
+    if (b.sourceKind === 'ssh')
       throw new SnapshotError(
-        `${where}: ${b.sourceKind} sources are not supported yet (use HOST::MODULE or rsync://)`,
+        `${where}: ssh sources are not supported yet (use HOST::MODULE, rsync:// or a local path)`,
       );
     const c = usageAt(where, () => parseCli(pointArgs(conf, b.options)));
     first ??= c;
-    points.push({ dest: b.dest, source: cliSource(c, [b.source]) });
+    let dest = b.dest;
+    let source = b.source;
+    if (b.sourceKind === 'local') {
+      // --relative of a local path: the path is repeated under the point (daily.0/localhost/home/...)
+      if (c.transfer.relative) {
+        c.transfer.relative = false;
+        const rel = source.replace(/^\/+/, '').replace(/\/+$/, '');
+        if (rel !== '') dest = `${dest}/${rel}`;
+      }
+      if (!source.endsWith('/')) source += '/';
+    }
+    points.push({ dest, source: cliSource(c, [source]) });
   }
   return {
     root: conf.snapshotRoot,
