@@ -32,6 +32,15 @@ export * from './flist/file-list.js';
 export { pullFromDaemon, type DaemonPullOptions } from './client/pull.js';
 export { pushToDaemon, type DaemonPushOptions } from './client/push.js';
 export { localCopy, type LocalCopyOptions } from './client/local-copy.js';
+export {
+  runClientSend,
+  runSendingSide,
+  type ClientSendOptions,
+  type SendSideOptions,
+} from './client/send-session.js';
+export { runServerReceiving, messagesToClient, type ServerReceiveOptions } from './server/receive-server.js';
+export { flistOptionsFor } from './flist/flist-options.js';
+export { PlainTokens, type TokenSink } from './sender/sender.js';
 export type { TransferResult, ReceiverHooks } from './client/receive-session.js';
 export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';
