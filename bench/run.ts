@@ -4,6 +4,7 @@ import { benchDelta } from './delta/delta.js';
 import { benchInflateLibs } from './delta/inflate-libs.js';
 import { benchPull } from './pull/pull.js';
 import { benchSnapshot } from './snapshot/snapshot.js';
+import { benchPush } from './push/push.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -30,4 +31,8 @@ if (want('pull')) {
 if (want('snapshot')) {
   console.log('\n## snapshot vs rsync --link-dest (tmpfs, median of 3)\n');
   await benchSnapshot({ quick });
+}
+if (want('push')) {
+  console.log('\n## push to an rsync daemon, and local copies (tmpfs, median of 3)\n');
+  await benchPush({ quick });
 }

@@ -23,6 +23,14 @@ export type DeltaToken = { type: 'literal'; data: Uint8Array } | { type: 'block'
 
 export interface MatchOptions {
   checksum: StrongChecksum;
+  /**
+   * Literal data may be views into the caller's input chunks, valid only
+   * until the generator is resumed (saves two copies per byte when the
+   * consumer writes them out at once). Default: fresh copies.
+   */
+  transient?: boolean;
+  /** With `transient`: a CHUNK_SIZE buffer of the caller's for unaligned literal runs (saves an allocation per file). */
+  scratch?: Uint8Array;
 }
 
 export const CHUNK_SIZE = 32768;
@@ -319,6 +327,7 @@ export async function* matchBlocks(
   const fh: FileHasher = opts.checksum.fileHasher();
   if (sig.count === 0) {
     // No basis: everything is literal; cut at CHUNK_SIZE boundaries of the file.
+    if (opts.transient) return yield* literalViews(data, fh, opts.scratch);
     const pend = new Uint8Array(CHUNK_SIZE);
     let n = 0;
     for await (const chunk of data) {
@@ -387,5 +396,36 @@ export async function* matchBlocks(
     yield* st.tokens;
     st.tokens.length = 0;
   }
+  return fh.digest();
+}
+
+/** matchBlocks() without a basis, transient: views of the input where aligned, else one shared buffer. */
+async function* literalViews(
+  data: AsyncIterable<Uint8Array>,
+  fh: FileHasher,
+  scratch: Uint8Array | undefined,
+): AsyncGenerator<DeltaToken, Uint8Array> {
+  let transientPend = scratch !== undefined && scratch.length >= CHUNK_SIZE ? scratch : undefined;
+  let n = 0;
+  for await (const chunk of data) {
+    fh.update(chunk);
+    let p = 0;
+    while (n === 0 && chunk.length - p >= CHUNK_SIZE) {
+      yield { type: 'literal', data: chunk.subarray(p, p + CHUNK_SIZE) };
+      p += CHUNK_SIZE;
+    }
+    while (p < chunk.length) {
+      const pend = (transientPend ??= new Uint8Array(CHUNK_SIZE));
+      const take = Math.min(CHUNK_SIZE - n, chunk.length - p);
+      pend.set(chunk.subarray(p, p + take), n);
+      n += take;
+      p += take;
+      if (n === CHUNK_SIZE) {
+        yield { type: 'literal', data: pend };
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) yield { type: 'literal', data: transientPend!.subarray(0, n) };
   return fh.digest();
 }

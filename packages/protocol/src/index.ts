@@ -45,3 +45,4 @@ export type { TransferResult, ReceiverHooks } from './client/receive-session.js'
 export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';
 export { transferExitCode } from './client/exit-code.js';
+export * from './options/parse-server-args.js';

@@ -100,7 +100,10 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
     stats,
     amServer: c.amServer,
     message,
-    item: c.amServer ? undefined : (e, iflags, xname) => reportItem(c.reporter, e, iflags, xname),
+    item:
+      c.amServer || !c.reporter.item || (o.verbose === 0 && o.itemize === 0)
+        ? undefined
+        : (e, iflags, xname) => reportItem(c.reporter, e, iflags, xname),
   });
   ref.sender = sender;
   if (!c.amServer && s.incRecurse && o.verbose > 0 && !o.quiet)

@@ -146,7 +146,10 @@ export class AltDest {
   /** A link that could not be made becomes a copy; at the link limit that starts a new chain. */
   #linkFailed(err: unknown, rel: Uint8Array): void {
     if (errCode(err) === 'EMLINK')
-      this.g.ctx.message('warning', `${this.g.ctx.display(rel)}: link limit reached, copied (a new link chain starts)\n`);
+      this.g.ctx.message(
+        'warning',
+        `${this.g.ctx.display(rel)}: link limit reached, copied (a new link chain starts)\n`,
+      );
   }
 
   /** copy_altdest_file(): a local copy with the entry's attributes (never a link). */

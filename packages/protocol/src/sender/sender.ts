@@ -6,7 +6,7 @@
  * phases. Everything read off the wire is bounded before use.
  */
 import fs from 'node:fs';
-import { matchBlocks, type Signature, type StrongChecksum } from '@tsrsync/delta';
+import { CHUNK_SIZE, matchBlocks, type Signature, type StrongChecksum } from '@tsrsync/delta';
 import { FNAMECMP, IOERR, ITEM, MSG, NDX_DEL_STATS, NDX_DONE, MAXPATHLEN } from '../constants.js';
 import { ProtocolError } from '../errors.js';
 import { isReg } from '../flist/file-entry.js';
@@ -80,6 +80,9 @@ export class Sender {
   readonly ndxOut: NdxState;
   ioError = 0;
   #cur: SendList | undefined;
+  /** Per-session buffers (a daemon runs several senders at once). */
+  #readBuf: Buffer | undefined;
+  #scratch: Uint8Array | undefined;
 
   constructor(private readonly c: SenderInit) {
     this.ndxIn = new NdxState(c.s.protocol);
@@ -260,7 +263,11 @@ export class Sender {
         fs.readSync(fd, b, 0, len, i * sig.blockLength);
         return b;
       };
-      const gen = matchBlocks(sig, readChunks(fd, size), { checksum: c.checksum });
+      const gen = matchBlocks(sig, readChunks(fd, size, (this.#readBuf ??= Buffer.allocUnsafe(READ_CHUNK))), {
+        checksum: c.checksum,
+        transient: true,
+        scratch: (this.#scratch ??= new Uint8Array(CHUNK_SIZE)),
+      });
       let digest: Uint8Array;
       for (;;) {
         const t = await gen.next();
@@ -277,7 +284,7 @@ export class Sender {
           tokens.block(w, tok.index, tokens.wantsBlockData ? blockData(tok.index) : EMPTY);
           c.stats.matchedData += len;
         }
-        if (w.length >= 1 << 16) await c.out.flush();
+        if (w.length >= 1 << 18) await c.out.push();
       }
       tokens.endFile(w);
       w.bytes(digest);
@@ -291,14 +298,14 @@ export class Sender {
 
 const EMPTY = new Uint8Array(0);
 
-async function* readChunks(fd: number, size: number): AsyncGenerator<Uint8Array> {
+/** The file in chunks, in the session's read buffer (matchBlocks copies what it keeps). */
+async function* readChunks(fd: number, size: number, b: Buffer): AsyncGenerator<Uint8Array> {
   let off = 0;
   while (off < size) {
-    const b = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - off));
-    const n = fs.readSync(fd, b, 0, b.length, off);
+    const n = fs.readSync(fd, b, 0, Math.min(b.length, size - off), off);
     if (n <= 0) break;
     off += n;
-    yield n === b.length ? b : b.subarray(0, n);
+    yield b.subarray(0, n);
   }
 }
 

@@ -7,7 +7,7 @@
  * are serialised through one promise chain and honour transport
  * back-pressure.
  */
-import { MSG } from '../constants.js';
+import { MPLEX_BASE, MSG } from '../constants.js';
 import { StreamError } from '../errors.js';
 import { encodeFrame } from '../mux/frame.js';
 import type { Transport } from '../transport/transport.js';
@@ -48,7 +48,14 @@ export class DataOut {
     return this.w.length;
   }
 
+  /** Output buffers written and free again (framing into fresh memory costs page faults). */
+  readonly #pool: Buffer[] = [];
+
+  /** Bytes handed to #enqueue and not yet written out. */
+  #inFlight = 0;
+
   #enqueue(bufs: Uint8Array[]): Promise<void> {
+    for (const b of bufs) this.#inFlight += b.length;
     const next = this.#chain.then(async () => {
       if (this.#failed) throw this.#failed;
       for (const b of bufs) {
@@ -56,6 +63,9 @@ export class DataOut {
         this.onActivity?.();
         try {
           await this.#t.write(b);
+          this.#inFlight -= b.length;
+          const whole = POOLED.get(b);
+          if (whole && this.#pool.length < POOL_SIZE) this.#pool.push(whole);
         } catch (e) {
           this.#failed = e instanceof Error ? e : new StreamError(String(e));
           throw this.#failed;
@@ -66,16 +76,13 @@ export class DataOut {
     return next;
   }
 
+  /** What `w` holds, as one buffer: raw, or cut into MSG_DATA frames (one copy either way). */
   #takeFrames(): Uint8Array[] {
     if (this.w.length === 0) return [];
-    const data = this.w.finish();
+    const data = this.w.peek();
+    const out = this.#muxed ? frameData(data, this.#pool) : new Uint8Array(data);
     this.w.reset();
-    if (!this.#muxed) return [data];
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < data.length; i += MAX_DATA_FRAME) {
-      out.push(encodeFrame(MSG.DATA, data.subarray(i, Math.min(data.length, i + MAX_DATA_FRAME))));
-    }
-    return out;
+    return [out];
   }
 
   /** Sends everything buffered; resolves when the transport accepted it. */
@@ -88,6 +95,18 @@ export class DataOut {
     return this.#enqueue(frames);
   }
 
+  /**
+   * Streams out what is buffered without waiting for it to be written,
+   * unless more than `limit` bytes are already on their way (keeps the
+   * producer and the transport working at the same time).
+   */
+  async push(limit = 2 << 20): Promise<void> {
+    const p = this.flush();
+    p.catch(() => undefined);
+    if (this.#inFlight > limit) await p;
+    else if (this.#failed) throw this.#failed;
+  }
+
   /** Flushes only when a good amount of data is buffered. */
   maybeFlush(): Promise<void> | undefined {
     return this.w.length >= FLUSH_AT ? this.flush() : undefined;
@@ -96,11 +115,7 @@ export class DataOut {
   /** Writes `data` bypassing the writer (large literal payloads); flushes first to keep order. */
   writeBytes(data: Uint8Array): Promise<void> {
     const frames = this.#takeFrames();
-    if (this.#muxed) {
-      for (let i = 0; i < data.length; i += MAX_DATA_FRAME) {
-        frames.push(encodeFrame(MSG.DATA, data.subarray(i, Math.min(data.length, i + MAX_DATA_FRAME))));
-      }
-    } else frames.push(data.slice());
+    frames.push(this.#muxed ? frameData(data, this.#pool) : new Uint8Array(data));
     return this.#enqueue(frames);
   }
 
@@ -123,4 +138,32 @@ export class DataOut {
     await this.flush();
     await this.#t.end();
   }
+}
+
+const POOL_BUF = 1 << 20;
+const POOL_SIZE = 4;
+/** Framed outputs that live in a pool buffer, mapped to that whole buffer. */
+const POOLED = new WeakMap<Uint8Array, Buffer>();
+
+/** `data` cut into MSG_DATA frames of at most MAX_DATA_FRAME bytes, in one buffer (pooled when it fits). */
+function frameData(data: Uint8Array, pool: Buffer[]): Uint8Array {
+  const n = Math.ceil(data.length / MAX_DATA_FRAME);
+  const size = data.length + 4 * n;
+  let out: Buffer;
+  if (size <= POOL_BUF) {
+    const whole = pool.pop() ?? Buffer.allocUnsafe(POOL_BUF);
+    out = whole.subarray(0, size);
+    POOLED.set(out, whole);
+  } else out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < data.length; i += MAX_DATA_FRAME) {
+    const len = Math.min(MAX_DATA_FRAME, data.length - i);
+    out[o] = len & 0xff;
+    out[o + 1] = (len >>> 8) & 0xff;
+    out[o + 2] = (len >>> 16) & 0xff;
+    out[o + 3] = MSG.DATA + MPLEX_BASE;
+    out.set(data.subarray(i, i + len), o + 4);
+    o += 4 + len;
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { RsyncError, StreamError } from '../errors.js';
 export interface Transport {
   /** Next chunk of bytes, or `null` at end of stream. Rejects if the stream failed. */
   read(): Promise<Uint8Array | null>;
-  /** Writes `data`; resolves when the transport can take more (back-pressure). */
+  /** Writes `data`; resolves when it was written out (the caller may then reuse `data`). */
   write(data: Uint8Array): Promise<void>;
   /** Half-closes the write side after pending data is flushed. */
   end(): Promise<void>;
@@ -69,30 +69,23 @@ export function duplexTransport(stream: Duplex): Transport {
           new StreamError('connection unexpectedly closed (write on a closed connection)'),
         );
       }
+      // resolves once the stream has written the chunk out: the caller may reuse `data` then
       return new Promise<void>((resolve, reject) => {
-        const ok = stream.write(data, (err) => {
-          if (err) reject(streamError(err));
-        });
-        if (ok) {
-          resolve();
-          return;
-        }
-        const onDrain = () => {
-          cleanup();
-          resolve();
-        };
         const onGone = () => {
           cleanup();
           reject(streamError(failure ?? new Error('connection closed while writing')));
         };
         const cleanup = () => {
-          stream.off('drain', onDrain);
           stream.off('close', onGone);
           stream.off('error', onGone);
         };
-        stream.on('drain', onDrain);
         stream.on('close', onGone);
         stream.on('error', onGone);
+        stream.write(data, (err) => {
+          cleanup();
+          if (err) reject(streamError(err));
+          else resolve();
+        });
       });
     },
     end() {
@@ -150,7 +143,7 @@ class MemoryEnd implements Transport {
     if (this.failure) throw this.failure;
     if (p.eof || p.failure) throw new StreamError('write on a closed connection');
     if (data.byteLength > 0) {
-      p.queue.push(data.slice());
+      p.queue.push(new Uint8Array(data)); // a copy (Buffer#slice would be a view)
       p.queued += data.byteLength;
       MemoryEnd.wakeAll(p.readWaiters);
     }

@@ -121,6 +121,11 @@ export class WireWriter {
   }
 
   /** The bytes written so far (a copy; the writer can keep being used). */
+  /** The bytes written so far, without copying (valid until the next write or reset). */
+  peek(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
