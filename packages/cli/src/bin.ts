@@ -4,6 +4,7 @@ import { SnapshotError } from '@tsrsync/snapshot';
 import { UsageError } from './args.js';
 import { runLs } from './commands/ls.js';
 import { runPull } from './commands/pull.js';
+import { runServer } from './commands/server.js';
 import { runDemo } from './commands/demo.js';
 import { runPush } from './commands/push.js';
 import { runSnapshot } from './commands/snapshot.js';
@@ -34,6 +35,8 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
+      case '--server':
+        return await runServer(argv, io);
       case undefined:
       case '--help':
       case '-h':

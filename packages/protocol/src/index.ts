@@ -46,3 +46,11 @@ export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';
 export { transferExitCode } from './client/exit-code.js';
 export * from './options/parse-server-args.js';
+export { serveSession, type ServeOptions } from './server/serve.js';
+export {
+  pullOverShell,
+  pushOverShell,
+  type ShellTarget,
+  type ShellPullOptions,
+  type ShellPushOptions,
+} from './client/shell.js';

@@ -2,6 +2,7 @@
 import {
   RsyncError,
   localCopy,
+  pullOverShell,
   passwordSource,
   pullFromDaemon,
   type ReceiverHooks,
@@ -83,6 +84,21 @@ export function pullLocations(
       hooks: r.hooks,
       signal: r.signal,
     });
+  if (sources.every((l) => l.kind === 'shell')) {
+    const first = sources[0] as Extract<Location, { kind: 'shell' }>;
+    for (const l of sources as Extract<Location, { kind: 'shell' }>[])
+      if (l.host !== first.host || l.user !== first.user)
+        throw new UsageError('all remote sources must be on the same host');
+    return pullOverShell({
+      target: { host: first.host, user: first.user, rsh: c.rsh, rsyncPath: c.rsyncPath },
+      paths: (sources as Extract<Location, { kind: 'shell' }>[]).map((l) => l.path),
+      dest: r.dest,
+      options: r.options,
+      reporter: r.reporter,
+      hooks: r.hooks,
+      signal: r.signal,
+    });
+  }
   const src = sameDaemon(sources);
   return pullFromDaemon({
     signal: r.signal,

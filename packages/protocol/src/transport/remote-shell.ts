@@ -14,9 +14,9 @@
  * not supported.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Duplex } from 'node:stream';
 import { EXIT, RsyncError, StreamError } from '../errors.js';
 import { sysMessage } from '../local/sys-error.js';
 import { duplexTransport, type Transport } from './transport.js';
@@ -194,12 +194,14 @@ export function spawnRemoteShell(o: RemoteShellOptions): RemoteShellTransport {
 
   let spawnError: RsyncError | undefined;
   let destroyed: { err: Error | undefined } | undefined;
-  let inner: Transport | undefined;
+  let inner: { r: Transport; w: Transport } | undefined;
   // settles once the child exists (pipe.c:piped_child() forks, then execs)
   const started = new Promise<void>((resolve) => {
     child.once('spawn', () => {
-      inner = duplexTransport(Duplex.from({ readable: child.stdout, writable: child.stdin }));
-      if (destroyed) inner.destroy(destroyed.err);
+      // two halves (Node's stdio pipes are net.Sockets): Node destroys the child's stdin when it
+      // exits while its stdout may still hold data, so they must not be tied together
+      inner = { r: duplexTransport(child.stdout as Socket), w: duplexTransport(child.stdin as Socket) };
+      if (destroyed) for (const t of [inner.r, inner.w]) t.destroy(destroyed.err);
       resolve();
     });
     child.once('error', (e) => {
@@ -216,10 +218,10 @@ export function spawnRemoteShell(o: RemoteShellOptions): RemoteShellTransport {
     void started.then(() => spawnError && resolve(EXIT.IPC));
   });
   // EPIPE and friends surface through the transport; keep them from becoming uncaught
-  child.stdin.on('error', () => {});
-  child.stdout.on('error', () => {});
+  child.stdin!.on('error', () => {});
+  child.stdout!.on('error', () => {});
 
-  const ready = async (): Promise<Transport> => {
+  const ready = async (): Promise<{ r: Transport; w: Transport }> => {
     await started;
     if (spawnError) throw destroyed?.err ?? spawnError;
     return inner!;
@@ -232,18 +234,19 @@ export function spawnRemoteShell(o: RemoteShellOptions): RemoteShellTransport {
     argv,
     exited,
     async read() {
-      return (await ready()).read();
+      return (await ready()).r.read();
     },
     async write(data) {
-      return (await ready()).write(data);
+      return (await ready()).w.write(data);
     },
     async end() {
       await started;
-      if (inner) await inner.end();
+      if (inner) await inner.w.end();
     },
     destroy(err) {
       destroyed ??= { err };
-      inner?.destroy(err);
+      inner?.r.destroy(err);
+      inner?.w.destroy(err);
       // cleanup.c:_exit_cleanup() kills its children (kill_all(SIGUSR1)) when ending abnormally
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGUSR1');

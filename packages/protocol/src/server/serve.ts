@@ -1,0 +1,101 @@
+/**
+ * One server session (main.c:start_server()): the side a client started,
+ * over a remote shell (`tsrsync --server ...` on stdin/stdout) or, later, a
+ * daemon connection. Setup as the server, then send (--sender: the client
+ * pulls) or receive (the client pushes). Messages for the client travel in
+ * the multiplexed stream; the returned code is the server's exit status.
+ */
+import { MSG } from '../constants.js';
+import { EXIT, RsyncError } from '../errors.js';
+import type { FilterRule } from '../filter/rules.js';
+import { FilterList } from '../filter/filter-list.js';
+import { decodeFilterList } from '../filter/wire.js';
+import type { ServerInvocation } from '../options/parse-server-args.js';
+import { allowIncRecurse } from '../options/transfer-options.js';
+import type { Reporter } from '../receiver/reporter.js';
+import { DataIn } from '../session/data-in.js';
+import { DataOut } from '../session/data-out.js';
+import { clientSetup } from '../session/setup.js';
+import type { Transport } from '../transport/transport.js';
+import { runSendingSide } from '../client/send-session.js';
+import { transferExitCode } from '../client/exit-code.js';
+import { messagesToClient, runServerReceiving } from './receive-server.js';
+
+export interface ServeOptions {
+  transport: Transport;
+  inv: ServerInvocation;
+  /** Over a remote shell the protocol ints are exchanged; a daemon greeting already did it. */
+  exchangeVersions: boolean;
+  /** Our highest protocol (or the daemon greeting's result). */
+  protocol: number;
+  /** The server's own log. */
+  log?: Reporter | undefined;
+  /** Rules of the server (daemon module filters). */
+  serverFilters?: readonly FilterRule[] | undefined;
+}
+
+export async function serveSession(o: ServeOptions): Promise<number> {
+  const inv = o.inv;
+  const opts = inv.options;
+  const input = new DataIn(o.transport, new Uint8Array(0));
+  const out = new DataOut(o.transport);
+  const info = inv.info ?? '';
+  const settings = await clientSetup(input, out, {
+    exchangeVersions: o.exchangeVersions,
+    protocol: o.protocol,
+    info,
+    options: opts,
+    server: {
+      allowIncRecurse: inv.allowIncRecurse && allowIncRecurse(opts, inv.amSender),
+      checksumSeed: opts.checksumSeed,
+    },
+  });
+  const s = settings;
+  if (s.protocol >= 23) await out.startMultiplex();
+  const reporter = messagesToClient(out, o.log);
+  try {
+    const [dir, ...rest] = inv.args;
+    if (inv.amSender) {
+      if (s.protocol >= 30) input.startMultiplex();
+      const rules = await input.read((r) => decodeFilterList(r, s.protocol));
+      const base = dir ?? '.';
+      const paths = rest.length > 0 ? rest : opts.recursive || opts.dirs || opts.listOnly ? ['.'] : [];
+      const r = await runSendingSide({
+        input,
+        out,
+        settings: s,
+        options: opts,
+        sources: paths.map((p) => (base === '.' || p.startsWith('/') ? p : `${base}/${p}`)),
+        reporter,
+        amServer: true,
+        filters: new FilterList([...(o.serverFilters ?? []), ...rules]),
+      });
+      await out.flush();
+      return transferExitCode(r.ioError, r.gotXferError);
+    }
+    const r = await runServerReceiving({
+      input,
+      out,
+      settings: s,
+      options: opts,
+      dest: rest[0] ?? dir ?? '.',
+      reporter,
+      serverFilters: o.serverFilters,
+    });
+    await out.flush();
+    return r.exitCode;
+  } catch (e) {
+    const err =
+      e instanceof RsyncError
+        ? e
+        : new RsyncError(String((e as Error)?.message ?? e), 'ERR_RSYNC_STREAMIO', EXIT.STREAMIO);
+    reporter.message?.('error', `${err.message.replace(/\n?$/, '\n')}`);
+    if (s.protocol >= 31 && out.multiplexed) {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setInt32(0, err.exitCode, true);
+      await out.sendMessage(MSG.ERROR_EXIT, b).catch(() => undefined);
+    }
+    await out.flush().catch(() => undefined);
+    return err.exitCode;
+  }
+}
