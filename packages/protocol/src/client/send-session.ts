@@ -21,6 +21,7 @@ import { ErrorExitReceived, receivingSideMessages } from '../session/messages.js
 import type { SessionSettings } from '../session/settings.js';
 import type { Transport } from '../transport/transport.js';
 import { decodeNdx } from '../wire/ndx.js';
+import { encodeStats } from '../transfer/stats.js';
 import { PlainTokens, Sender, int32, type TokenSink } from '../sender/sender.js';
 import { SendFileLists, splitSourceArg } from '../sender/send-lists.js';
 import type { SendEntry } from '../sender/scan.js';
@@ -126,10 +127,17 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
   if (c.amServer) {
     // main.c:handle_stats() of a server sender
     const w = c.out.w;
-    w.varlong(c.input.bytesRead, 3)
-      .varlong(c.out.bytesWritten + w.length, 3)
-      .varlong(stats.totalSize, 3);
-    if (s.protocol >= 29) w.varlong(stats.flistBuildTime, 3).varlong(stats.flistXferTime, 3);
+    encodeStats(
+      w,
+      {
+        totalRead: c.input.bytesRead,
+        totalWritten: c.out.bytesWritten + w.length,
+        totalSize: stats.totalSize,
+        flistBuildTime: stats.flistBuildTime,
+        flistXferTime: stats.flistXferTime,
+      },
+      s.protocol,
+    );
   }
   await readFinalGoodbye(c, sender);
   stats.totalRead = c.input.bytesRead;

@@ -247,8 +247,14 @@ export function spawnRemoteShell(o: RemoteShellOptions): RemoteShellTransport {
       destroyed ??= { err };
       inner?.r.destroy(err);
       inner?.w.destroy(err);
-      // cleanup.c:_exit_cleanup() kills its children (kill_all(SIGUSR1)) when ending abnormally
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      // cleanup.c:_exit_cleanup() kills its children (kill_all(SIGUSR1)) when ending abnormally;
+      // at a normal end (no error) closing the pipes lets the remote side exit by itself
+      if (
+        err !== undefined &&
+        child.pid !== undefined &&
+        child.exitCode === null &&
+        child.signalCode === null
+      ) {
         child.kill('SIGUSR1');
       }
     },

@@ -1,0 +1,171 @@
+/**
+ * Transfers over a remote shell, both ways and in both roles, against real
+ * rsync: tsrsync as the client of `rsync --server` (through a stand-in for
+ * ssh and through a real sshd on 127.0.0.1), and real rsync as the client of
+ * `tsrsync --server` (--rsync-path).
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tsrsync, statFigure } from './cli-run.js';
+import { makeFixtureTree } from './fixture-tree.js';
+import { REPO_ROOT, compareTrees, makeTempDir, removeTempDirs, runRsync, treeSnapshot } from './harness.js';
+import { startSshd, type SshServer } from './sshd.js';
+
+const TSRSYNC = `${process.execPath} ${path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js')}`;
+let work: string;
+let src: string;
+let fakeSsh: string;
+let sshd: SshServer;
+beforeAll(async () => {
+  work = await makeTempDir('tsrsync-shell-');
+  src = path.join(work, 'src');
+  await makeFixtureTree(src, { bigSize: 2_000_000 });
+  fakeSsh = path.join(work, 'fake-ssh');
+  // a stand-in for ssh: skip its options and the host, run the command through a shell
+  await fsp.writeFile(
+    fakeSsh,
+    '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -l|-p) shift 2;; -*) shift;; *) break;; esac; done\nshift\nexec sh -c "$*"\n',
+    { mode: 0o755 },
+  );
+  sshd = await startSshd();
+}, 30_000);
+afterAll(async () => {
+  await sshd?.stop();
+  await removeTempDirs();
+});
+
+const cmp = (proto: number, hardLinks = true) => ({
+  ...(hardLinks ? {} : { ignore: ['linkGroup' as const] }),
+  ignoreRoot: true,
+  mtimeResolutionNs: proto >= 31 ? 1000n : 1_000_000_000n,
+  nonFileMtimeResolutionNs: 1_000_000_000n,
+});
+
+describe.each([32, 31, 30, 29, 28, 27])('tsrsync client, rsync --server, protocol %i', (proto) => {
+  it('pull and push through -e', { timeout: 30_000 }, async () => {
+    const pulled = path.join(work, `pulled-${proto}`);
+    const r = await tsrsync('pull', '-aH', `--protocol=${proto}`, '-e', fakeSsh, `localhost:${src}/`, pulled);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(proto))).toEqual([]);
+    const pushed = path.join(work, `pushed-${proto}`);
+    const p = await tsrsync(
+      'push',
+      '-aH',
+      `--protocol=${proto}`,
+      '-e',
+      fakeSsh,
+      `${src}/`,
+      `localhost:${pushed}`,
+    );
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pushed), cmp(proto))).toEqual([]);
+    const again = await tsrsync(
+      'push',
+      '-aH',
+      '--stats',
+      `--protocol=${proto}`,
+      '-e',
+      fakeSsh,
+      `${src}/`,
+      `localhost:${pushed}`,
+    );
+    expect(again.code).toBe(0);
+    expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
+  });
+});
+
+describe.each([32, 30, 27])('rsync client, tsrsync --server, protocol %i', (proto) => {
+  it('pull and push with --rsync-path', { timeout: 30_000 }, async () => {
+    const pulled = path.join(work, `rs-pulled-${proto}`);
+    const r = await runRsync([
+      '-aH',
+      `--protocol=${proto}`,
+      '-e',
+      fakeSsh,
+      `--rsync-path=${TSRSYNC}`,
+      `localhost:${src}/`,
+      pulled,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(proto))).toEqual([]);
+    const pushed = path.join(work, `rs-pushed-${proto}`);
+    const p = await runRsync([
+      '-aH',
+      `--protocol=${proto}`,
+      '-e',
+      fakeSsh,
+      `--rsync-path=${TSRSYNC}`,
+      `${src}/`,
+      `localhost:${pushed}`,
+    ]);
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pushed), cmp(proto))).toEqual([]);
+  });
+});
+
+describe('through a real sshd on 127.0.0.1', () => {
+  it('tsrsync pulls from and pushes to rsync over ssh', { timeout: 60_000 }, async () => {
+    const pulled = path.join(work, 'ssh-pulled');
+    const r = await tsrsync('pull', '-a', '-e', sshd.sshCommand, `127.0.0.1:${src}/`, pulled);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(32, false))).toEqual([]);
+    const pushed = path.join(work, 'ssh-pushed');
+    const p = await tsrsync(
+      'push',
+      '-a',
+      '--delete',
+      '-e',
+      sshd.sshCommand,
+      `${src}/`,
+      `127.0.0.1:${pushed}`,
+    );
+    expect(p.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pushed), cmp(32, false))).toEqual([]);
+  });
+
+  it('real rsync uses tsrsync --server over ssh, both ways', { timeout: 60_000 }, async () => {
+    const pulled = path.join(work, 'ssh-rs-pulled');
+    const r = await runRsync([
+      '-a',
+      '-e',
+      sshd.sshCommand,
+      `--rsync-path=${TSRSYNC}`,
+      `127.0.0.1:${src}/`,
+      pulled,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(32, false))).toEqual([]);
+    const pushed = path.join(work, 'ssh-rs-pushed');
+    const p = await runRsync([
+      '-a',
+      '-e',
+      sshd.sshCommand,
+      `--rsync-path=${TSRSYNC}`,
+      `${src}/`,
+      `127.0.0.1:${pushed}`,
+    ]);
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pushed), cmp(32, false))).toEqual([]);
+  });
+
+  it('a wrong host key setup or refused login fails clearly', { timeout: 30_000 }, async () => {
+    const r = await tsrsync(
+      'pull',
+      '-a',
+      '-e',
+      `${sshd.sshCommand} -o User=nobody-here`,
+      `127.0.0.1:${src}/`,
+      path.join(work, 'x'),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Permission denied|connection unexpectedly closed/);
+  });
+});
