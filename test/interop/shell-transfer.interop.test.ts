@@ -108,6 +108,54 @@ describe.each([32, 30, 27])('rsync client, tsrsync --server, protocol %i', (prot
   });
 });
 
+describe('a single-use daemon over a remote shell (-e with HOST::MODULE)', () => {
+  it("push and pull; the module's post-xfer exec sees status 0", { timeout: 30_000 }, async () => {
+    const mod = path.join(work, 'dmod');
+    const log = path.join(work, 'dhook.log');
+    await fsp.mkdir(mod);
+    const conf = path.join(work, 'rsh-rsyncd.conf');
+    await fsp.writeFile(
+      conf,
+      `use chroot = no\nuid = 0\ngid = 0\n[mod]\npath = ${mod}\nread only = no\nmunge symlinks = no\n` +
+        `post-xfer exec = /bin/sh -c 'echo "$RSYNC_MODULE_NAME $RSYNC_EXIT_STATUS" >> ${log}'\n`,
+    );
+    const rsyncPath = `rsync --config=${conf}`;
+    const p = await tsrsync(
+      'push',
+      '-a',
+      '-e',
+      fakeSsh,
+      `--rsync-path=${rsyncPath}`,
+      `${src}/`,
+      'localhost::mod/tree',
+    );
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(
+      compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(mod, 'tree')), cmp(32, false)),
+    ).toEqual([]);
+    const deadline = Date.now() + 5000;
+    let hook = '';
+    while (Date.now() < deadline && !hook.includes('mod 0')) {
+      hook = await fsp.readFile(log, 'utf8').catch(() => '');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(hook.trim()).toBe('mod 0');
+    const back = path.join(work, 'dpulled');
+    const r = await tsrsync(
+      'pull',
+      '-a',
+      '-e',
+      fakeSsh,
+      `--rsync-path=${rsyncPath}`,
+      'localhost::mod/tree/',
+      back,
+    );
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(back), cmp(32, false))).toEqual([]);
+  });
+});
+
 describe('through a real sshd on 127.0.0.1', () => {
   it('tsrsync pulls from and pushes to rsync over ssh', { timeout: 60_000 }, async () => {
     const pulled = path.join(work, 'ssh-pulled');

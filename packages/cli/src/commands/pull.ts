@@ -108,6 +108,7 @@ export function pullLocations(
       module: src.module,
       user: src.user,
       password: passwordSource(c.passwordFile),
+      shell: c.rsh !== undefined ? { rsh: c.rsh, rsyncPath: c.rsyncPath } : undefined,
     },
     paths: src.paths,
     dest: r.dest,

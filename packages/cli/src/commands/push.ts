@@ -42,6 +42,7 @@ export async function push(
         module: dest.module,
         user: dest.user,
         password: passwordSource(c.passwordFile),
+        shell: c.rsh !== undefined ? { rsh: c.rsh, rsyncPath: c.rsyncPath } : undefined,
       },
       sources,
       destPath: dest.path,

@@ -6,6 +6,7 @@ import { daemonHandshake, type DaemonHandshakeResult } from '../daemon/handshake
 import { DaemonStartError } from '../daemon/errors.js';
 import { ByteReader } from '../transport/byte-reader.js';
 import { connectTcp } from '../transport/tcp.js';
+import { spawnRemoteShell } from '../transport/remote-shell.js';
 import type { Transport } from '../transport/transport.js';
 
 export interface DaemonTarget {
@@ -14,6 +15,12 @@ export interface DaemonTarget {
   module: string;
   user?: string | undefined;
   password?: (() => Promise<string>) | undefined;
+  /**
+   * Reach the daemon through a remote shell instead of TCP: `-e ssh
+   * host::module` runs a single-use `rsync --server --daemon .` there
+   * (main.c:start_inband_exchange() over do_cmd()).
+   */
+  shell?: { rsh?: string | undefined; rsyncPath?: string | undefined } | undefined;
 }
 
 export interface DaemonSession {
@@ -33,10 +40,19 @@ export interface ConnectOptions {
 }
 
 export async function openDaemonSession(t: DaemonTarget, o: ConnectOptions): Promise<DaemonSession> {
-  const transport = await connectTcp(t.host, t.port, {
-    ...(o.contimeoutMs !== undefined ? { timeoutMs: o.contimeoutMs } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  const transport: Transport = t.shell
+    ? spawnRemoteShell({
+        rsh: t.shell.rsh,
+        rsyncPath: t.shell.rsyncPath,
+        host: t.host,
+        user: t.user,
+        serverArgs: ['--server', '--daemon', '.'],
+        signal: o.signal,
+      })
+    : await connectTcp(t.host, t.port, {
+        ...(o.contimeoutMs !== undefined ? { timeoutMs: o.contimeoutMs } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
   try {
     const reader = new ByteReader(transport);
     const handshake = await daemonHandshake(reader, transport, {
