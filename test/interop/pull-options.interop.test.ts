@@ -28,6 +28,10 @@ beforeAll(async () => {
   work = await makeTempDir('tsrsync-pullopt-');
   src = path.join(work, 'src');
   await makeFixtureTree(src, { bigSize: BIG });
+  // files whose compressed form is shorter than a zstd frame header's maximum
+  await fsp.mkdir(path.join(src, 'tiny'));
+  for (const [n, body] of [['a', 'x'], ['b', ''], ['c', 'yy'], ['d', 'z'.repeat(40)]] as const)
+    await fsp.writeFile(path.join(src, 'tiny', n), body);
   const secrets = path.join(work, 'secrets');
   daemon = await startRsyncDaemon({
     modules: {
@@ -102,6 +106,10 @@ describe.each(['zlib', 'zlibx', 'zstd', 'lz4'])('--compress-choice=%s', (alg) =>
     expect(r.code).toBe(0);
     expect(statFigure(r.stdout, 'Matched data')).toBeGreaterThan(0);
     expect(readFileSync(old).equals(readFileSync(path.join(src, 'site/css/style.css')))).toBe(true);
+  });
+
+  it('files of one or two bytes', async () => {
+    await pullBoth(`zt-${alg}`, ['-z', `--compress-choice=${alg}`], 'site', 'tiny/');
   });
 });
 

@@ -12,12 +12,12 @@
  *   0x21, int32, c_lo,c_hi TOKENRUN_LONG
  * "last" starts at 0 for each file and is the last block of the previous run.
  */
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { ProtocolError, StreamError } from '../errors.js';
 import type { CompressName } from '../options/transfer-options.js';
 import type { DataIn } from '../session/data-in.js';
 import { lz4DecompressBlock } from './lz4-block.js';
 import { ZlibInflater } from './zlib-inflater.js';
+import { ZstdStream } from './zstd-stream.js';
 
 export interface TokenHandlers {
   /** Literal bytes (a view valid only during the call). */
@@ -35,13 +35,13 @@ const LZ4_OUT = 64 * 1024;
 export class TokenReader {
   readonly #kind: CompressName | undefined;
   #zlib: ZlibInflater | undefined;
-  #zstd: ZstdDecompress | undefined;
+  #zstd: ZstdStream | undefined;
   #zstdOut: Uint8Array[] = [];
 
   constructor(kind: CompressName | undefined, protocol: number) {
     this.#kind = kind === 'none' ? undefined : kind;
     if (this.#kind === 'zlib' || this.#kind === 'zlibx') this.#zlib = new ZlibInflater(protocol);
-    if (this.#kind === 'zstd') this.#zstd = new ZstdDecompress((d) => this.#zstdOut.push(d));
+    if (this.#kind === 'zstd') this.#zstd = new ZstdStream((d) => this.#zstdOut.push(d));
   }
 
   /** Reads tokens up to and including the end marker. */
@@ -87,6 +87,7 @@ export class TokenReader {
         continue;
       }
       zlib?.endData(onData);
+      if (this.#zstd) this.#flushZstd(onData);
       if (flag === 0) return;
       let token: number;
       if (flag & 0x80) {
@@ -109,6 +110,17 @@ export class TokenReader {
       for (let k = 0; k < run; k++) emitBlock(++token);
       last = token;
     }
+  }
+
+  #flushZstd(onData: (d: Uint8Array) => void): void {
+    try {
+      this.#zstd!.flush();
+    } catch (e) {
+      throw new StreamError(`ZSTD decomp failed: ${(e as Error).message}`);
+    }
+    const out = this.#zstdOut;
+    this.#zstdOut = [];
+    for (const d of out) onData(d);
   }
 
   #inflate(chunk: Uint8Array, onData: (d: Uint8Array) => void): void {
