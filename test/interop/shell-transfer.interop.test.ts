@@ -108,6 +108,31 @@ describe.each([32, 30, 27])('rsync client, tsrsync --server, protocol %i', (prot
   });
 });
 
+describe.each(['zlib', 'zlibx', 'zstd', 'lz4'])(
+  'rsync client pulls from tsrsync --server with --compress-choice=%s',
+  (alg) => {
+    it('fresh, then a delta against a changed copy', { timeout: 30_000 }, async () => {
+      const pulled = path.join(work, `rs-z-${alg}`);
+      const args = ['-a', '-z', `--compress-choice=${alg}`, '-e', fakeSsh, `--rsync-path=${TSRSYNC}`];
+      const r = await runRsync([...args, `localhost:${src}/`, pulled]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(32, false))).toEqual([]);
+      // spoil the copy of big.bin in places: the pull goes as matched blocks and compressed literals
+      const big = path.join(pulled, 'big.bin');
+      const fh = await fsp.open(big, 'r+');
+      for (let k = 0; k < 5; k++) await fh.write(Buffer.alloc(500, k + 1), 0, 500, k * 400_000 + 99);
+      await fh.close();
+      await fsp.utimes(big, 1_600_000_000, 1_600_000_000);
+      const d = await runRsync([...args, '--stats', `localhost:${src}/`, pulled]);
+      expect(d.stderr).toBe('');
+      expect(d.code).toBe(0);
+      expect(statFigure(d.stdout, 'Matched data')).toBeGreaterThan(1_000_000);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(32, false))).toEqual([]);
+    });
+  },
+);
+
 describe('a single-use daemon over a remote shell (-e with HOST::MODULE)', () => {
   it("push and pull; the module's post-xfer exec sees status 0", { timeout: 30_000 }, async () => {
     const mod = path.join(work, 'dmod');

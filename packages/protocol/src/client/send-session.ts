@@ -22,6 +22,7 @@ import type { SessionSettings } from '../session/settings.js';
 import type { Transport } from '../transport/transport.js';
 import { decodeNdx } from '../wire/ndx.js';
 import { encodeStats } from '../transfer/stats.js';
+import { tokenWriterFor } from '../compress/token-writer.js';
 import { PlainTokens, Sender, int32, type TokenSink } from '../sender/sender.js';
 import { SendFileLists, splitSourceArg } from '../sender/send-lists.js';
 import type { SendEntry } from '../sender/scan.js';
@@ -97,7 +98,9 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
     o,
     checksum,
     lists,
-    tokens: c.tokens ?? new PlainTokens(),
+    tokens:
+      c.tokens ??
+      (s.compress ? await tokenWriterFor(s.compress, s.protocol, o.compressLevel) : new PlainTokens()),
     stats,
     amServer: c.amServer,
     message,

@@ -60,60 +60,93 @@ export function lz4DecompressBlock(src: Uint8Array, max: number): Uint8Array {
 const MIN_MATCH = 4;
 const LAST_LITERALS = 5;
 const MF_LIMIT = 12;
-const HASH_LOG = 12;
+const SKIP_TRIGGER = 6;
+/** Inputs below 64 KiB + 11 use 16-bit positions and a 2^13-entry table. */
+const LIMIT_64K = 65536 + MF_LIMIT - 1;
+const HASH_SHIFT = 32 - 13;
 
-function writeLength(out: number[], len: number): void {
-  while (len >= 255) {
-    out.push(255);
-    len -= 255;
-  }
-  out.push(len);
+const read32 = (s: Uint8Array, i: number): number =>
+  s[i]! | (s[i + 1]! << 8) | (s[i + 2]! << 16) | (s[i + 3]! << 24);
+const hash4 = (s: Uint8Array, i: number): number => Math.imul(read32(s, i), 2654435761 | 0) >>> HASH_SHIFT;
+
+/** Bytes of the run of length `len` (>= 15 already in the token) after the token. */
+function putLength(out: Uint8Array, op: number, len: number): number {
+  for (; len >= 255; len -= 255) out[op++] = 255;
+  out[op++] = len;
+  return op;
 }
 
-/** A simple greedy LZ4 block compressor (decodable by LZ4_decompress_safe). */
+/**
+ * LZ4_compress_default() for inputs below 64 KiB + 11 (rsync compresses at
+ * most MAX_DATA_COUNT bytes at a time), written from the algorithm of lz4
+ * 1.9 so that the output matches the library's byte for byte: a 4-byte hash
+ * into a table of 16-bit positions, a search step that grows every 64
+ * misses, backward extension of a match, and a retry at the position right
+ * after each match.
+ */
 export function lz4CompressBlock(src: Uint8Array): Uint8Array {
   const n = src.length;
-  const out: number[] = [];
-  const table = new Int32Array(1 << HASH_LOG).fill(-1);
-  const hash = (i: number) =>
-    (Math.imul(src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24), 2654435761) >>>
-      (32 - HASH_LOG)) >>>
-    0;
+  if (n >= LIMIT_64K) throw new RangeError(`lz4 block input too large (${n})`);
+  const out = new Uint8Array(n + ((n / 255) | 0) + 16); // LZ4_compressBound()
+  let op = 0;
   let anchor = 0;
-  let ip = 0;
-  const limit = n - MF_LIMIT;
-  const emit = (litEnd: number, matchLen: number, offset: number) => {
-    const lit = litEnd - anchor;
-    const ml = matchLen - MIN_MATCH;
-    out.push(((lit >= 15 ? 15 : lit) << 4) | (matchLen === 0 ? 0 : ml >= 15 ? 15 : ml));
-    if (lit >= 15) writeLength(out, lit - 15);
-    for (let k = anchor; k < litEnd; k++) out.push(src[k]!);
-    if (matchLen === 0) return;
-    out.push(offset & 0xff, offset >>> 8);
-    if (ml >= 15) writeLength(out, ml - 15);
-  };
-  while (ip < limit) {
-    const h = hash(ip);
-    const ref = table[h]!;
-    table[h] = ip;
-    if (
-      ref >= 0 &&
-      ip - ref <= 0xffff &&
-      src[ref] === src[ip] &&
-      src[ref + 1] === src[ip + 1] &&
-      src[ref + 2] === src[ip + 2] &&
-      src[ref + 3] === src[ip + 3]
-    ) {
-      let len = MIN_MATCH;
-      const maxLen = n - LAST_LITERALS - ip;
-      while (len < maxLen && src[ref + len] === src[ip + len]) len++;
-      emit(ip, len, ip - ref);
-      ip += len;
-      anchor = ip;
-      continue;
+  if (n > MF_LIMIT) {
+    const table = new Uint16Array(1 << (32 - HASH_SHIFT));
+    const mflimitPlusOne = n - MF_LIMIT + 1;
+    const matchLimit = n - LAST_LITERALS;
+    let ip = 1;
+    let forwardH = hash4(src, 1);
+    scan: for (;;) {
+      let match = 0;
+      // find a match, stepping further the longer nothing is found
+      for (let fwd = ip, step = 1, searches = 1 << SKIP_TRIGGER; ;) {
+        const h = forwardH;
+        const cur = fwd;
+        match = table[h]!;
+        ip = fwd;
+        fwd += step;
+        step = searches++ >> SKIP_TRIGGER;
+        if (fwd > mflimitPlusOne) break scan;
+        forwardH = hash4(src, fwd);
+        table[h] = cur;
+        if (read32(src, match) === read32(src, ip)) break;
+      }
+      while (ip > anchor && match > 0 && src[ip - 1] === src[match - 1]) {
+        ip--;
+        match--;
+      }
+      const lit = ip - anchor;
+      let token = op++;
+      out[token] = (lit >= 15 ? 15 : lit) << 4;
+      if (lit >= 15) op = putLength(out, op, lit - 15);
+      out.set(src.subarray(anchor, ip), op);
+      op += lit;
+      for (;;) {
+        out[op++] = (ip - match) & 0xff;
+        out[op++] = (ip - match) >>> 8;
+        let len = 0;
+        for (let a = ip + MIN_MATCH, b = match + MIN_MATCH; a < matchLimit && src[a] === src[b]; a++, b++)
+          len++;
+        ip += len + MIN_MATCH;
+        out[token]! += len >= 15 ? 15 : len;
+        if (len >= 15) op = putLength(out, op, len - 15);
+        anchor = ip;
+        if (ip >= mflimitPlusOne) break scan;
+        table[hash4(src, ip - 2)] = ip - 2;
+        // a match right here continues without literals
+        const h = hash4(src, ip);
+        match = table[h]!;
+        table[h] = ip;
+        if (read32(src, match) !== read32(src, ip)) break;
+        token = op++;
+        out[token] = 0;
+      }
+      forwardH = hash4(src, ++ip);
     }
-    ip++;
   }
-  emit(n, 0, 0);
-  return Uint8Array.from(out);
+  const last = n - anchor;
+  out[op++] = (last >= 15 ? 15 : last) << 4;
+  if (last >= 15) op = putLength(out, op, last - 15);
+  out.set(src.subarray(anchor), op);
+  return out.subarray(0, op + last);
 }

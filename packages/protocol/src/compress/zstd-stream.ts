@@ -11,8 +11,8 @@
  * - otherwise they are a header and complete non-last blocks (a flush always
  *   ends at a block boundary), and empty raw blocks (3 zero bytes each, valid
  *   and producing nothing) make up the 18 bytes.
- * This reads fzstd's private fields `s` (frame state; undefined between
- * frames) and `c`/`l` (held-back chunks and their length) of the pinned
+ * This reads fzstd's private fields `s` (frame state; undefined or 0 between
+ * frames, a positive number inside a skippable frame) and `c`/`l` (held-back chunks and their length) of the pinned
  * version; the tests in token-writer.test.ts and the tiny-file pulls in
  * test/interop/pull-options.interop.test.ts fail if that changes.
  */
@@ -43,7 +43,7 @@ export class ZstdStream {
   /** Decodes whatever fzstd is holding back at a frame start. */
   flush(): void {
     const st = this.#d as unknown as FzstdInternals;
-    if (st.s !== undefined || st.l === 0 || st.l >= FRAME_HEADER_MAX) return;
+    if (st.s || st.l === 0 || st.l >= FRAME_HEADER_MAX) return;
     const held = concat(st.c, st.l);
     let whole: Uint8Array | undefined;
     try {
@@ -56,10 +56,7 @@ export class ZstdStream {
       if (whole.length) this.#onData(whole);
       return;
     }
-    while (
-      (this.#d as unknown as FzstdInternals).l > 0 &&
-      (this.#d as unknown as FzstdInternals).s === undefined
-    )
+    while ((this.#d as unknown as FzstdInternals).l > 0 && !(this.#d as unknown as FzstdInternals).s)
       this.#d.push(EMPTY_RAW_BLOCK);
   }
 }
