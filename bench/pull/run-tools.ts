@@ -13,13 +13,15 @@ export interface RunFigures {
   wall: number;
   /** Peak RSS in MiB of the command (the largest process for rsync), NaN without /usr/bin/time. */
   rssMiB: number;
+  /** User + system CPU seconds of the command (and the children it waited for), NaN without /usr/bin/time. */
+  cpu: number;
   stdout: string;
   code: number;
 }
 
 export function runMeasured(cmd: string, args: string[]): Promise<RunFigures> {
   const useTime = existsSync(TIME);
-  const argv = useTime ? ['-f', '%e %M', cmd, ...args] : args;
+  const argv = useTime ? ['-f', '%e %M %U %S', cmd, ...args] : args;
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(useTime ? TIME : cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,12 +33,18 @@ export function runMeasured(cmd: string, args: string[]): Promise<RunFigures> {
     child.on('close', (code) => {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const last = err.trim().split('\n').pop() ?? '';
-      const m = /^([0-9.]+) ([0-9]+)$/.exec(last);
+      const m = /^([0-9.]+) ([0-9]+) ([0-9.]+) ([0-9.]+)$/.exec(last);
       if (code !== 0) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
         return;
       }
-      resolve({ wall, rssMiB: m ? Number(m[2]) / 1024 : NaN, stdout: out, code: code ?? -1 });
+      resolve({
+        wall,
+        rssMiB: m ? Number(m[2]) / 1024 : NaN,
+        cpu: m ? Number(m[3]) + Number(m[4]) : NaN,
+        stdout: out,
+        code: code ?? -1,
+      });
     });
   });
 }

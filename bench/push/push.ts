@@ -82,9 +82,9 @@ export async function benchPush(opts: { runs?: number; quick?: boolean } = {}): 
   const out: string[] = [];
   try {
     out.push(
-      '| case | rsync 3.5.0 wall s | tsrsync wall s | ratio | peak RSS MiB (rsync / tsrsync) | bytes sent (rsync / tsrsync) |',
+      '| case | rsync 3.5.0 wall s | tsrsync wall s | ratio | client CPU s (rsync / tsrsync) | peak RSS MiB (rsync / tsrsync) | bytes sent (rsync / tsrsync) |',
     );
-    out.push('|---|---|---|---|---|---|');
+    out.push('|---|---|---|---|---|---|---|');
     for (const c of cases) {
       const res: Record<'rsync' | 'tsrsync', RunFigures[]> = { rsync: [], tsrsync: [] };
       for (let i = 0; i < runs; i++) {
@@ -99,11 +99,12 @@ export async function benchPush(opts: { runs?: number; quick?: boolean } = {}): 
         }
       }
       const w = (t: 'rsync' | 'tsrsync') => median(res[t].map((r) => r.wall));
+      const cpu = (t: 'rsync' | 'tsrsync') => median(res[t].map((r) => r.cpu)).toFixed(2);
       const rss = (t: 'rsync' | 'tsrsync') => Math.max(...res[t].map((r) => r.rssMiB)).toFixed(0);
       const bytes = (t: 'rsync' | 'tsrsync') =>
         median(res[t].map((r) => statFigure(r.stdout, 'Total bytes sent'))).toLocaleString('en-US');
       out.push(
-        `| ${c.name} | ${w('rsync').toFixed(2)} | ${w('tsrsync').toFixed(2)} | **${(w('tsrsync') / w('rsync')).toFixed(2)}×** | ${rss('rsync')} / ${rss('tsrsync')} | ${c.bytes ? `${bytes('rsync')} / ${bytes('tsrsync')}` : ''} |`,
+        `| ${c.name} | ${w('rsync').toFixed(2)} | ${w('tsrsync').toFixed(2)} | **${(w('tsrsync') / w('rsync')).toFixed(2)}×** | ${cpu('rsync')} / ${cpu('tsrsync')} | ${rss('rsync')} / ${rss('tsrsync')} | ${c.bytes ? `${bytes('rsync')} / ${bytes('tsrsync')}` : ''} |`,
       );
       console.log(out[out.length - 1]);
     }
