@@ -176,8 +176,14 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
  * Starts `rsync --daemon --no-detach` on 127.0.0.1 with a generated config.
  * Resolves once the port accepts TCP connections.
  */
-export async function startRsyncDaemon(opts: StartDaemonOptions): Promise<RsyncDaemon> {
-  const binary = opts.binary ?? rsyncBinary('3.5.0');
+export interface DaemonConfigFiles {
+  dir: string;
+  configFile: string;
+  logFile: string;
+}
+
+/** Writes an rsyncd.conf (and its MOTD and secrets files) for `opts` into a new temp dir. */
+export async function writeDaemonConfig(opts: StartDaemonOptions): Promise<DaemonConfigFiles> {
   const dir = await makeTempDir('tsrsync-daemon-');
   const logFile = path.join(dir, 'rsyncd.log');
   let motdFile: string | undefined;
@@ -198,6 +204,12 @@ export async function startRsyncDaemon(opts: StartDaemonOptions): Promise<RsyncD
   }
   const configFile = path.join(dir, 'rsyncd.conf');
   await fsp.writeFile(configFile, renderConfig(opts, dir, logFile, motdFile, secretFiles));
+  return { dir, configFile, logFile };
+}
+
+export async function startRsyncDaemon(opts: StartDaemonOptions): Promise<RsyncDaemon> {
+  const binary = opts.binary ?? rsyncBinary('3.5.0');
+  const { dir, configFile, logFile } = await writeDaemonConfig(opts);
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   let lastErr = '';

@@ -30,7 +30,12 @@ beforeAll(async () => {
   await makeFixtureTree(src, { bigSize: BIG });
   // files whose compressed form is shorter than a zstd frame header's maximum
   await fsp.mkdir(path.join(src, 'tiny'));
-  for (const [n, body] of [['a', 'x'], ['b', ''], ['c', 'yy'], ['d', 'z'.repeat(40)]] as const)
+  for (const [n, body] of [
+    ['a', 'x'],
+    ['b', ''],
+    ['c', 'yy'],
+    ['d', 'z'.repeat(40)],
+  ] as const)
     await fsp.writeFile(path.join(src, 'tiny', n), body);
   const secrets = path.join(work, 'secrets');
   daemon = await startRsyncDaemon({

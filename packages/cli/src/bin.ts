@@ -11,6 +11,7 @@ import { runSnapshot } from './commands/snapshot.js';
 import { runSnapshots } from './commands/snapshots.js';
 import { runRestore } from './commands/restore.js';
 import { runPrune } from './commands/prune.js';
+import { runDaemon } from './commands/daemon.js';
 import { EXIT_TEXT, stdio, type ConsoleOutput } from './output.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +64,8 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
         return await runRestore(rest, io);
       case 'prune':
         return await runPrune(rest, io);
+      case 'daemon':
+        return await runDaemon(rest, io);
       default:
         io.err(`tsrsync: unknown command: ${cmd}\n${USAGE}`);
         return 1;

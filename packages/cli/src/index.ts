@@ -1,1 +1,2 @@
 export { main } from './bin.js';
+export { startDaemon } from './commands/daemon.js';

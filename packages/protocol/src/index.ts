@@ -46,7 +46,21 @@ export type { BasisFinder } from './receiver/context.js';
 export type { DaemonTarget } from './client/daemon-connect.js';
 export { transferExitCode } from './client/exit-code.js';
 export * from './options/parse-server-args.js';
-export { serveSession, type ServeOptions } from './server/serve.js';
+export { serveSession, type ServeOptions, type ReceiveRun } from './server/serve.js';
+export {
+  parseRsyncdConf,
+  RsyncdConfError,
+  type DaemonConfig,
+  type ModuleConfig,
+  type AuthUser,
+} from './daemon-server/config.js';
+export {
+  startDaemonServer,
+  logLine,
+  type DaemonServer,
+  type DaemonServerOptions,
+} from './daemon-server/daemon.js';
+export { handleConnection, type ConnectionInfo, type DaemonHooks } from './daemon-server/session.js';
 export {
   pullOverShell,
   pushOverShell,

@@ -21,7 +21,7 @@ import { recover } from './recover.js';
 import { applyRetention, type KeepPolicy, type RetentionDecision } from './retention.js';
 import { parseSnapshotName, snapshotName } from './time.js';
 import { runJournal } from './journal.js';
-import { MAX_LINK_DESTS, clearStagingInfo, stage } from './stage.js';
+import { MAX_LINK_DESTS, clearStagingInfo, judge, stage } from './stage.js';
 
 export { MAX_LINK_DESTS };
 
@@ -39,6 +39,12 @@ export interface SourceRun {
   hooks: ReceiverHooks;
   reporter: Reporter;
   signal?: AbortSignal | undefined;
+  /**
+   * A source that can hold the end of its transfer (a daemon receiving a
+   * push) calls this once every file is in place: the snapshot is committed
+   * before the client is let go. Other sources never call it.
+   */
+  finish?: ((res: TransferResult) => Promise<void>) | undefined;
 }
 
 export type NoteLevel = 'info' | 'warning' | 'error';
@@ -96,61 +102,83 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
     const rec = recover(l);
     if (rec.journalReplayed) note('warning', 'finished a rotation interrupted by a crash');
     if (rec.latestRepaired) note('warning', `repaired ${l.root}/latest`);
-    const started = o.now ?? new Date();
-    const name = snapshotName(started);
+    let started = o.now ?? new Date();
+    let name = snapshotName(started);
     const existing = l.list();
     const newest = existing.at(-1);
+    if (o.now === undefined && newest === name) {
+      // names have whole seconds: a second run in the same second (back-to-back pushes to a
+      // daemon) waits for the next one rather than failing
+      await new Promise((r) => setTimeout(r, 1001 - started.getUTCMilliseconds()));
+      started = new Date();
+      name = snapshotName(started);
+    }
     if (newest !== undefined && newest >= name)
       throw new SnapshotError(
         `snapshot ${newest} is not older than this run's time ${name} (clock moved back?); refusing`,
       );
 
     const bases = existing.slice().reverse().slice(0, MAX_LINK_DESTS);
+    let result: SnapshotResult | undefined;
+    const commit = async (
+      res: TransferResult,
+      resumed: boolean,
+      startedAt: string,
+    ): Promise<SnapshotResult> => {
+      if (result) return result;
+      const r: SnapshotResult = {
+        exitCode: res.exitCode,
+        committed: false,
+        name,
+        resumed,
+        transfer: res,
+        pruned: [],
+      };
+      result = r;
+      if (!judge(o, res)) return r;
+      step('commit:manifest');
+      const manifest = manifestFrom(
+        {
+          name,
+          source: o.source.description,
+          startedAt,
+          resumed,
+          linkDests: bases,
+          tool: o.tool ?? 'tsrsync',
+        },
+        res,
+        new Date(),
+      );
+      writeManifest(l.manifest(name), manifest);
+      step('commit:rename');
+      fs.renameSync(l.staging, l.snapshot(name));
+      fsyncDir(l.root);
+      clearStagingInfo(l);
+      step('commit:latest');
+      l.setLatest(name);
+      r.committed = true;
+      r.manifest = manifest;
+      if (o.keep) {
+        const p = pruneLocked(l, o.keep, { timeZone: o.timeZone, dryRun: false, step });
+        r.retention = p.decisions;
+        r.pruned = p.pruned;
+      }
+      return r;
+    };
     const staged = await stage(
       l,
       o,
       bases.map((b) => l.snapshot(b)),
       started,
-    );
-    const res = staged.res;
-    const resumed = staged.resumed;
-    const result: SnapshotResult = {
-      exitCode: res.exitCode,
-      committed: false,
-      name,
-      resumed,
-      transfer: res,
-      pruned: [],
-    };
-    if (!staged.accept) return result;
-    step('commit:manifest');
-    const manifest = manifestFrom(
-      {
-        name,
-        source: o.source.description,
-        startedAt: staged.startedAt,
-        resumed,
-        linkDests: bases,
-        tool: o.tool ?? 'tsrsync',
+      async (res, st) => {
+        await commit(res, st.resumed, st.startedAt);
       },
-      res,
-      new Date(),
     );
-    writeManifest(l.manifest(name), manifest);
-    step('commit:rename');
-    fs.renameSync(l.staging, l.snapshot(name));
-    fsyncDir(l.root);
-    clearStagingInfo(l);
-    step('commit:latest');
-    l.setLatest(name);
-    result.committed = true;
-    result.manifest = manifest;
-    if (o.keep) {
-      const p = pruneLocked(l, o.keep, { timeZone: o.timeZone, dryRun: false, step });
-      result.retention = p.decisions;
-      result.pruned = p.pruned;
-    }
-    return result;
+    const final = result ?? (await commit(staged.res, staged.resumed, staged.startedAt));
+    // the exit code is the whole transfer's (an early commit saw the state before the goodbye)
+    final.exitCode = staged.res.exitCode;
+    final.transfer = staged.res;
+    return final;
   } finally {
     await lock.release();
   }

@@ -40,6 +40,7 @@ export async function stage(
   o: SnapshotOptions,
   bases: readonly string[],
   started: Date,
+  finish?: (res: TransferResult, staged: Omit<Staged, 'res' | 'accept'>) => Promise<void>,
 ): Promise<Staged> {
   const note = o.note ?? (() => undefined);
   const t0 = o.transfer ?? makeOptions();
@@ -81,7 +82,16 @@ export async function stage(
     hooks: { basisFinder: new RenameIndex(bases[0]), breakSharedInodes: true },
     reporter: o.reporter ?? {},
     signal: o.signal,
+    ...(finish ? { finish: (r: TransferResult) => finish(r, { resumed, startedAt: info.startedAt }) } : {}),
   });
+  // with `finish`, the caller judges the result itself (once)
+  return { res, resumed, startedAt: info.startedAt, accept: finish ? true : judge(o, res) };
+}
+
+/** Whether a finished transfer may become a snapshot; throws for an empty source. */
+export function judge(o: SnapshotOptions, res: TransferResult): boolean {
+  const note = o.note ?? (() => undefined);
+  const t0 = o.transfer ?? makeOptions();
   let accept = res.exitCode === 0 || (res.exitCode === 24 && o.acceptVanished !== false);
   if (!accept)
     note(
@@ -97,7 +107,7 @@ export async function stage(
         '(an unmounted or emptied source?); use --allow-empty if this is intended',
     );
   }
-  return { res, resumed, startedAt: info.startedAt, accept };
+  return accept;
 }
 
 /** After the commit renamed staging away. */

@@ -72,6 +72,8 @@ export interface ReceiveContextInit {
    * inode instead, so history is never rewritten.
    */
   breakSharedInodes?: boolean | undefined;
+  /** Called when every file is in place, before the final goodbye (a daemon commits a snapshot here). */
+  beforeGoodbye?: (() => Promise<void>) | undefined;
   /** We are the client (prints and reads stats) rather than a server. */
   amClient: boolean;
   amRoot: boolean;
@@ -98,6 +100,7 @@ export class ReceiveContext {
   readonly altDirs: Buffer[];
   readonly basisFinder: BasisFinder | undefined;
   readonly breakSharedInodes: boolean;
+  readonly beforeGoodbye: (() => Promise<void>) | undefined;
   /** Basis files chosen by the basisFinder, by file index, for the receiver. */
   readonly basisOverride = new Map<number, Buffer>();
   readonly amClient: boolean;
@@ -129,6 +132,7 @@ export class ReceiveContext {
     this.altDirs = i.altDirs;
     this.basisFinder = i.basisFinder;
     this.breakSharedInodes = i.breakSharedInodes ?? false;
+    this.beforeGoodbye = i.beforeGoodbye;
     this.amClient = i.amClient;
     this.amRoot = i.amRoot;
     this.dfltPerms = 0o777 & ~i.umask;

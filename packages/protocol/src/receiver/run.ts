@@ -40,6 +40,10 @@ export async function runReceivingSide(
   };
   const gen = (async () => {
     await generator.run();
+    if (ctx.beforeGoodbye) {
+      await ctx.out.flush();
+      await ctx.beforeGoodbye();
+    }
     if (ctx.s.protocol >= 24) generator.writeNdx(NDX_DONE);
     await ctx.out.flush();
   })().catch(fail);

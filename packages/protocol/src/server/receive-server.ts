@@ -31,6 +31,11 @@ export interface ServerReceiveOptions {
   out: DataOut;
   settings: SessionSettings;
   options: TransferOptions;
+  /**
+   * The options the client asked for, when `options` differ (a daemon's snapshot module runs
+   * with --delete and --link-dest of its own): they decide what is on the wire.
+   */
+  wireOptions?: TransferOptions | undefined;
   /** The destination argument (the first path after "."). */
   dest: string;
   /** Where the server's own output goes (items, deletions, messages). */
@@ -42,6 +47,8 @@ export interface ServerReceiveOptions {
   amRoot?: boolean | undefined;
   basisFinder?: BasisFinder | undefined;
   breakSharedInodes?: boolean | undefined;
+  /** Called with the result once every file is in place, before the goodbye. */
+  beforeGoodbye?: ((r: ServerReceiveResult) => Promise<void>) | undefined;
 }
 
 export interface ServerReceiveResult {
@@ -74,7 +81,7 @@ export async function runServerReceiving(o: ServerReceiveOptions): Promise<Serve
   });
   if (s.protocol >= 30) o.input.startMultiplex();
   let clientRules: FilterRule[] = [];
-  if (!o.localServer && receiverWantsFilterList(opts, s.protocol))
+  if (!o.localServer && receiverWantsFilterList(o.wireOptions ?? opts, s.protocol))
     clientRules = await o.input.read((r) => decodeFilterList(r, s.protocol));
   const checksum = await createStrongChecksum({
     algorithm: s.checksum,
@@ -104,6 +111,13 @@ export async function runServerReceiving(o: ServerReceiveOptions): Promise<Serve
     altDirs: [],
     basisFinder: o.basisFinder,
     breakSharedInodes: o.breakSharedInodes,
+    beforeGoodbye: o.beforeGoodbye
+      ? () =>
+          o.beforeGoodbye!({
+            exitCode: transferExitCode(ref.ctx!.ioError | ioError, gotXferError || ref.ctx!.gotXferError),
+            stats: ref.ctx!.stats,
+          })
+      : undefined,
     amClient: false,
     amRoot,
     umask,
@@ -144,7 +158,11 @@ export async function runServerReceiving(o: ServerReceiveOptions): Promise<Serve
 }
 
 /** A reporter that forwards a server's messages to its client (rprintf() on a server). */
-export function messagesToClient(out: DataOut, log?: Reporter): Reporter {
+export function messagesToClient(
+  out: DataOut,
+  log?: Reporter,
+  deletions?: { protocol: number; verbose: boolean },
+): Reporter {
   const tag = {
     info: MSG.INFO,
     warning: MSG.WARNING,
@@ -156,6 +174,13 @@ export function messagesToClient(out: DataOut, log?: Reporter): Reporter {
     message: (level, text) => {
       log?.message?.(level, text);
       void out.sendMessage(tag[level], Buffer.from(text)).catch(() => undefined);
+    },
+    // log.c:log_delete(): the client prints "deleting NAME" (a directory's name ends in a NUL)
+    deleted: (name, isDir) => {
+      log?.deleted?.(name, isDir);
+      if (!deletions || deletions.protocol < 29 || !deletions.verbose) return;
+      const msg = isDir ? Buffer.concat([name, Buffer.of(0)]) : Buffer.from(name);
+      void out.sendMessage(MSG.DELETED, msg).catch(() => undefined);
     },
   };
 }

@@ -19,7 +19,13 @@ import { clientSetup } from '../session/setup.js';
 import type { Transport } from '../transport/transport.js';
 import { runSendingSide } from '../client/send-session.js';
 import { transferExitCode } from '../client/exit-code.js';
-import { messagesToClient, runServerReceiving } from './receive-server.js';
+import {
+  messagesToClient,
+  runServerReceiving,
+  type ServerReceiveOptions,
+  type ServerReceiveResult,
+} from './receive-server.js';
+import type { TransferOptions } from '../options/transfer-options.js';
 
 export interface ServeOptions {
   transport: Transport;
@@ -32,12 +38,27 @@ export interface ServeOptions {
   log?: Reporter | undefined;
   /** Rules of the server (daemon module filters). */
   serverFilters?: readonly FilterRule[] | undefined;
+  /** Bytes already read past the text phase (daemon). */
+  leftover?: Uint8Array | undefined;
+  /** Refuse the transfer after setup, with this message and exit code (rsync reports option errors this way). */
+  refuse?: { message: string; code: number } | undefined;
+  /**
+   * Receiving: the daemon's wrapper (a snapshot) around the transfer; `run`
+   * receives into `dest` with the given options and hooks.
+   */
+  receive?: ((run: ReceiveRun) => Promise<number>) | undefined;
 }
+
+export type ReceiveRun = (
+  dest: string,
+  options: TransferOptions,
+  hooks: Pick<ServerReceiveOptions, 'basisFinder' | 'breakSharedInodes' | 'beforeGoodbye'>,
+) => Promise<ServerReceiveResult>;
 
 export async function serveSession(o: ServeOptions): Promise<number> {
   const inv = o.inv;
   const opts = inv.options;
-  const input = new DataIn(o.transport, new Uint8Array(0));
+  const input = new DataIn(o.transport, o.leftover ?? new Uint8Array(0));
   const out = new DataOut(o.transport);
   const info = inv.info ?? '';
   const settings = await clientSetup(input, out, {
@@ -52,8 +73,12 @@ export async function serveSession(o: ServeOptions): Promise<number> {
   });
   const s = settings;
   if (s.protocol >= 23) await out.startMultiplex();
-  const reporter = messagesToClient(out, o.log);
+  const reporter = messagesToClient(out, o.log, {
+    protocol: s.protocol,
+    verbose: opts.verbose > 0 || opts.itemize > 0,
+  });
   try {
+    if (o.refuse) throw new RsyncError(o.refuse.message, 'ERR_RSYNC_REFUSED', o.refuse.code);
     const [dir, ...rest] = inv.args;
     if (inv.amSender) {
       if (s.protocol >= 30) input.startMultiplex();
@@ -73,17 +98,24 @@ export async function serveSession(o: ServeOptions): Promise<number> {
       await out.flush();
       return transferExitCode(r.ioError, r.gotXferError);
     }
-    const r = await runServerReceiving({
-      input,
-      out,
-      settings: s,
-      options: opts,
-      dest: rest[0] ?? dir ?? '.',
-      reporter,
-      serverFilters: o.serverFilters,
-    });
-    await out.flush();
-    return r.exitCode;
+    const run: ReceiveRun = async (dest, options, hooks) => {
+      const r = await runServerReceiving({
+        input,
+        out,
+        settings: s,
+        options,
+        wireOptions: opts,
+        dest,
+        reporter,
+        serverFilters: o.serverFilters,
+        ...hooks,
+      });
+      await out.flush();
+      return r;
+    };
+    const dest = rest[0] ?? dir ?? '.';
+    if (o.receive) return await o.receive(run);
+    return (await run(dest, opts, {})).exitCode;
   } catch (e) {
     const err =
       e instanceof RsyncError

@@ -76,6 +76,24 @@ export class ByteReader {
     }
   }
 
+  /** Bytes up to (not including) `sep`, raw; null at a clean end of stream. */
+  async readUntil(sep: number, maxLen: number): Promise<Uint8Array | null> {
+    for (;;) {
+      const view = this.buf.subarray(this.pos);
+      const at = view.indexOf(sep);
+      if (at >= 0) {
+        if (at > maxLen) throw new ProtocolError(`argument too long (more than ${maxLen} bytes)`);
+        this.pos += at + 1;
+        return view.slice(0, at);
+      }
+      if (view.byteLength > maxLen) throw new ProtocolError(`argument too long (more than ${maxLen} bytes)`);
+      if (!(await this.fill())) {
+        if (this.buffered === 0) return null;
+        throw new StreamError('connection closed in the middle of an argument');
+      }
+    }
+  }
+
   /** `readLineBytes` decoded as latin1 (byte-preserving: `Buffer.from(s, 'latin1')` round-trips). */
   async readLine(maxLen = 1024): Promise<string | null> {
     const b = await this.readLineBytes(maxLen);

@@ -1,0 +1,120 @@
+/**
+ * `tsrsync daemon --config FILE [--port N] [--address ADDR] [--no-detach]
+ * [--log-file F]`: serve rsyncd.conf modules to rsync clients. Runs in the
+ * foreground (a service manager supervises it); SIGTERM/SIGINT stop it,
+ * aborting transfers in progress (temp files are removed, nothing
+ * half-written is left in place).
+ */
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  RsyncdConfError,
+  logLine,
+  parseRsyncdConf,
+  startDaemonServer,
+  type DaemonConfig,
+  type DaemonServer,
+  type DaemonServerOptions,
+  type ModuleConfig,
+  type ReceiveRun,
+  type ServerInvocation,
+} from '@tsrsync/protocol';
+import { parseKeep, snapshot, SnapshotError } from '@tsrsync/snapshot';
+import { UsageError, parseArgs, parseIntArg } from '../args.js';
+import type { ConsoleOutput } from '../output.js';
+import { VERSION } from '../version.js';
+
+export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Promise<number> {
+  let config: string | undefined;
+  let port: number | undefined;
+  let address: string | undefined;
+  let logFile: string | undefined;
+  const rest = parseArgs(argv, [
+    { long: 'config', arg: true, set: (v) => (config = v) },
+    { long: 'port', arg: true, set: (v) => (port = parseIntArg(v!, 'port', 0, 65535)) },
+    { long: 'address', arg: true, set: (v) => (address = v) },
+    { long: 'log-file', arg: true, set: (v) => (logFile = v) },
+    { long: 'no-detach', set: () => undefined },
+    { long: 'daemon', set: () => undefined },
+    {
+      long: 'detach',
+      set: () => {
+        throw new UsageError('tsrsync daemon always runs in the foreground (use a service manager)');
+      },
+    },
+  ]);
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const file = config ?? '/etc/rsyncd.conf';
+  let cfg: DaemonConfig;
+  try {
+    cfg = parseRsyncdConf(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    if (e instanceof RsyncdConfError) {
+      io.err(`tsrsync daemon: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`tsrsync daemon: cannot read ${file}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (const w of cfg.warnings) io.err(`tsrsync daemon: warning: ${file}:${w.line}: ${w.message}\n`);
+  const logTo = logFile ?? cfg.logFile;
+  const log = logTo ? logLine(logTo) : (line: string) => io.err(`${line}\n`);
+  const server = await startDaemon(cfg, { port, address, log });
+  if (cfg.pidFile) writeFileSync(cfg.pidFile, `${process.pid}\n`);
+  log(`tsrsync ${VERSION} daemon listening on ${server.address}:${server.port}`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log(`received ${sig}, stopping`);
+      void server.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  if (cfg.pidFile) rmSync(cfg.pidFile, { force: true });
+  return 0;
+}
+
+/** Starts serving `config` (the library form of `tsrsync daemon`, with snapshots on push). */
+export function startDaemon(
+  config: DaemonConfig,
+  o: Omit<DaemonServerOptions, 'config' | 'snapshotPush'> = {},
+): Promise<DaemonServer> {
+  return startDaemonServer({ ...o, config, snapshotPush });
+}
+
+/**
+ * A module with `snapshot = yes`: the push lands in a staging tree linked to
+ * the last snapshot and becomes a snapshot before the client is let go.
+ * Pushes to one module wait for each other (the snapshot lock).
+ */
+async function snapshotPush(
+  m: ModuleConfig,
+  run: ReceiveRun,
+  inv: ServerInvocation,
+  who: string,
+): Promise<number> {
+  try {
+    const res = await snapshot({
+      root: m.snapshotRoot ?? m.path,
+      transfer: inv.options,
+      keep: m.snapshotKeep ? parseKeep(m.snapshotKeep) : undefined,
+      waitSec: 3600,
+      allowEmpty: true,
+      tool: `tsrsync ${VERSION} daemon`,
+      source: {
+        description: `push to ${m.name} from ${who}`,
+        run: async (r) => {
+          const out = await run(r.dest, r.options, {
+            basisFinder: r.hooks.basisFinder,
+            breakSharedInodes: r.hooks.breakSharedInodes,
+            beforeGoodbye: r.finish ? (x) => r.finish!({ ...x, settings: undefined }) : undefined,
+          });
+          return { exitCode: out.exitCode, stats: out.stats, settings: undefined };
+        },
+      },
+    });
+    return res.exitCode;
+  } catch (e) {
+    if (e instanceof SnapshotError) return e.exitCode;
+    throw e;
+  }
+}

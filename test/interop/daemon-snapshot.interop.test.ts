@@ -1,0 +1,116 @@
+/**
+ * `snapshot = yes` on a `tsrsync daemon` module, with real rsync 3.5.0 as the
+ * client: each push commits a link-dest snapshot before the client's command
+ * returns; pulls never snapshot; a push killed midway commits nothing and
+ * leaves the last snapshot as it was.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fsp, statSync } from 'node:fs';
+import path from 'node:path';
+import { listSnapshots } from '@tsrsync/snapshot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../golden/data.js';
+import { makeFixtureTree } from './fixture-tree.js';
+import { compareTrees, makeTempDir, removeTempDirs, rsyncBinary, runRsync, treeSnapshot } from './harness.js';
+import { startTsrsyncDaemon, type TsrsyncDaemon } from './tsrsync-daemon.js';
+
+const CMP = { ignoreRoot: true, mtimeResolutionNs: 1000n, nonFileMtimeResolutionNs: 1_000_000_000n };
+let work: string;
+let src: string;
+let root: string;
+let daemon: TsrsyncDaemon;
+
+beforeAll(async () => {
+  work = await makeTempDir('tsrsync-dsnap-');
+  src = path.join(work, 'src');
+  root = path.join(work, 'snaps');
+  await makeFixtureTree(src, { bigSize: 1_000_000 });
+  daemon = await startTsrsyncDaemon({
+    modules: {
+      snap: {
+        path: root,
+        extra: { 'read only': 'no', 'munge symlinks': 'no', snapshot: 'yes', 'snapshot keep': 'last=10' },
+      },
+    },
+  });
+});
+afterAll(async () => {
+  await daemon?.stop();
+  await removeTempDirs();
+});
+
+const ino = (snap: string, rel: string) => statSync(path.join(root, snap, rel)).ino;
+
+async function idle(): Promise<void> {
+  for (let i = 0; i < 200 && daemon.active > 0; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+describe('snapshot = yes', () => {
+  it(
+    'three pushes give three snapshots sharing unchanged inodes; a pull gives none',
+    { timeout: 60_000 },
+    async () => {
+      const edits = ['site/index.html', 'site/css/style.css'];
+      for (let k = 0; k < 3; k++) {
+        if (k > 0) await fsp.appendFile(path.join(src, edits[k - 1]!), `\n<!-- edit ${k} -->\n`);
+        const r = await runRsync(['-aH', `${src}/`, daemon.url('snap')]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        // committed before the client's command returned
+        const snaps = listSnapshots(root);
+        expect(snaps.length).toBe(k + 1);
+        expect(snaps.at(-1)!.isLatest).toBe(true);
+        expect(
+          compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(root, snaps.at(-1)!.name)), CMP),
+        ).toEqual([]);
+      }
+      const [a, b, c] = listSnapshots(root).map((s) => s.name) as [string, string, string];
+      expect(ino(a, 'big.bin')).toBe(ino(c, 'big.bin'));
+      expect(ino(a, 'site/index.html')).not.toBe(ino(b, 'site/index.html'));
+      expect(ino(b, 'site/index.html')).toBe(ino(c, 'site/index.html'));
+      expect(ino(b, 'site/css/style.css')).not.toBe(ino(c, 'site/css/style.css'));
+      const pulled = path.join(work, 'pulled');
+      const p = await runRsync(['-aH', `${daemon.url('snap')}/${c}/`, pulled]);
+      expect(p.code).toBe(0);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), CMP)).toEqual([]);
+      const l = await runRsync([`${daemon.url('snap')}/`]);
+      expect(l.code).toBe(0);
+      await idle();
+      expect(listSnapshots(root).length).toBe(3);
+    },
+  );
+
+  it(
+    'a push killed midway commits nothing and leaves the last snapshot intact',
+    { timeout: 60_000 },
+    async () => {
+      const before = listSnapshots(root).map((s) => s.name);
+      const last = before.at(-1)!;
+      const lastTree = await treeSnapshot(path.join(root, last));
+      await fsp.writeFile(path.join(src, 'huge.bin'), prng(7, 16 << 20));
+      const child = spawn(rsyncBinary(), ['-a', '--bwlimit=2000', `${src}/`, daemon.url('snap')], {
+        stdio: 'ignore',
+      });
+      // wait until the daemon has the session, and some data has gone
+      for (let i = 0; i < 200 && daemon.active === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(daemon.active).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      await idle();
+      expect(daemon.active).toBe(0);
+      expect(listSnapshots(root).map((s) => s.name)).toEqual(before);
+      expect(
+        compareTrees(lastTree, await treeSnapshot(path.join(root, last)), { ...CMP, ignoreRoot: false }),
+      ).toEqual([]);
+      // the next push succeeds and is a complete snapshot
+      const r = await runRsync(['-a', `${src}/`, daemon.url('snap')]);
+      expect(r.code).toBe(0);
+      const after = listSnapshots(root);
+      expect(after.length).toBe(before.length + 1);
+      expect(
+        compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(root, after.at(-1)!.name)), CMP),
+      ).toEqual([]);
+    },
+  );
+});

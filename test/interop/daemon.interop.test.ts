@@ -1,0 +1,334 @@
+/**
+ * Real rsync 3.5.0 as the client of `tsrsync daemon`: pulls and pushes at
+ * every protocol 27-32, deltas, compression and checksum choices, -H,
+ * --delete, excludes; and the module rules (auth, read only, write only,
+ * hosts deny, refuse options, post-xfer exec) with the same exit codes and
+ * messages as a real rsync daemon serving the same rsyncd.conf.
+ */
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../golden/data.js';
+import { statFigure } from './cli-run.js';
+import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
+import {
+  compareTrees,
+  makeTempDir,
+  removeTempDirs,
+  runRsync,
+  startRsyncDaemon,
+  treeSnapshot,
+  type RsyncDaemon,
+  type StartDaemonOptions,
+} from './harness.js';
+import { startTsrsyncDaemon, type TsrsyncDaemon } from './tsrsync-daemon.js';
+
+const BIG = 4 * 1024 * 1024;
+const cmp = (proto: number, hardLinks = true) => ({
+  ...(hardLinks ? {} : { ignore: ['linkGroup' as const] }),
+  ignoreRoot: true,
+  mtimeResolutionNs: proto >= 31 ? 1000n : 1_000_000_000n,
+  nonFileMtimeResolutionNs: 1_000_000_000n,
+});
+
+let work: string;
+let src: string;
+let ours: TsrsyncDaemon;
+let ref: RsyncDaemon;
+/** Per daemon: its writable dirs and hook output. */
+const dirs = { ours: '', ref: '' };
+
+function config(base: string, hook: string): StartDaemonOptions {
+  const rw = { 'munge symlinks': 'no', 'read only': 'no' };
+  return {
+    modules: {
+      pub: { path: src, comment: 'the website', extra: { 'munge symlinks': 'no' } },
+      up: { path: path.join(base, 'up'), extra: rw },
+      hk: { path: path.join(base, 'hk'), extra: { ...rw, 'post-xfer exec': hook } },
+      wo: { path: path.join(base, 'wo'), writeOnly: true, extra: rw },
+      locked: {
+        path: path.join(base, 'locked'),
+        authUsers: ['bob:rw', 'carol:ro'],
+        secrets: { bob: 'pw-bob', carol: 'pw-carol' },
+        extra: rw,
+      },
+      denied: { path: src, extra: { 'hosts deny': '127.0.0.0/8' } },
+      allowed: { path: src, extra: { 'hosts allow': '10.0.0.0/8 127.0.0.1', 'hosts deny': '*' } },
+      nodel: { path: path.join(base, 'nodel'), extra: { ...rw, 'refuse options': 'delete*' } },
+      hidden: { path: src, list: false },
+      nobin: { path: src, extra: { 'munge symlinks': 'no', exclude: '*.bin deep/' } },
+    },
+  };
+}
+
+beforeAll(async () => {
+  work = await makeTempDir('tsrsync-dmn-');
+  src = path.join(work, 'src');
+  await makeFixtureTree(src, { bigSize: BIG });
+  for (const who of ['ours', 'ref'] as const) {
+    const base = path.join(work, who);
+    dirs[who] = base;
+    for (const d of ['up', 'hk', 'wo', 'locked', 'nodel'])
+      await fsp.mkdir(path.join(base, d), { recursive: true });
+    const hook = path.join(base, 'hook.sh');
+    await fsp.writeFile(
+      hook,
+      '#!/bin/sh\nenv | grep ^RSYNC_ | grep -v -e RSYNC_PID -e RSYNC_HOST_NAME | sort > "$RSYNC_MODULE_PATH/../hook.tmp" && mv "$RSYNC_MODULE_PATH/../hook.tmp" "$RSYNC_MODULE_PATH/../hook.env"\n',
+      { mode: 0o755 },
+    );
+    if (who === 'ours') ours = await startTsrsyncDaemon(config(base, hook));
+    else ref = await startRsyncDaemon(config(base, hook));
+  }
+});
+afterAll(async () => {
+  await ours?.stop();
+  await ref?.stop();
+  await removeTempDirs();
+});
+
+describe.each([32, 31, 30, 29, 28, 27])('rsync 3.5.0 --protocol=%i with tsrsync daemon', (proto) => {
+  it('pull: the tree arrives; a re-pull moves nothing', { timeout: 30_000 }, async () => {
+    const dest = path.join(work, `pull-${proto}`);
+    const r = await runRsync(['-aH', `--protocol=${proto}`, `${ours.url('pub')}/`, dest]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(dest), cmp(proto))).toEqual([]);
+    const again = await runRsync(['-aH', '--stats', `--protocol=${proto}`, `${ours.url('pub')}/`, dest]);
+    expect(again.code).toBe(0);
+    expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
+  });
+
+  it('push: the module holds the tree; a re-push moves nothing', { timeout: 30_000 }, async () => {
+    const r = await runRsync(['-aH', `--protocol=${proto}`, `${src}/`, ours.url('up', `p${proto}`)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const dest = path.join(dirs.ours, 'up', `p${proto}`);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(dest), cmp(proto))).toEqual([]);
+    const again = await runRsync([
+      '-aH',
+      '--stats',
+      `--protocol=${proto}`,
+      `${src}/`,
+      ours.url('up', `p${proto}`),
+    ]);
+    expect(again.code).toBe(0);
+    expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
+    expect(statFigure(again.stdout, 'Literal data')).toBe(0);
+  });
+});
+
+describe('transfers', () => {
+  it('delta pull and delta push send a small part of the big file', { timeout: 30_000 }, async () => {
+    const dest = path.join(work, 'delta-pull');
+    expect((await runRsync(['-a', `${ours.url('pub')}/`, dest])).code).toBe(0);
+    const big = path.join(dest, 'big.bin');
+    const data = readFileSync(big);
+    for (let k = 0; k < 10; k++) data.set(prng(40 + k, 600), Math.floor((k * BIG) / 10) + 5);
+    await fsp.writeFile(big, data);
+    setMtimeNs(big, 1_600_000_000, 0);
+    const r = await runRsync(['-a', '--stats', `${ours.url('pub')}/`, dest]);
+    expect(r.code).toBe(0);
+    expect(statFigure(r.stdout, 'Literal data')).toBeLessThan(BIG / 20);
+    expect(readFileSync(big).equals(readFileSync(path.join(src, 'big.bin')))).toBe(true);
+    // push the spoilt copy back over the module's good one: again a delta
+    expect((await runRsync(['-a', `${src}/`, ours.url('up', 'delta')])).code).toBe(0);
+    await fsp.writeFile(big, data);
+    setMtimeNs(big, 1_600_000_000, 0);
+    const p = await runRsync(['-a', '--stats', `${dest}/`, ours.url('up', 'delta')]);
+    expect(p.code).toBe(0);
+    expect(statFigure(p.stdout, 'Literal data')).toBeLessThan(BIG / 20);
+    expect(readFileSync(path.join(dirs.ours, 'up', 'delta', 'big.bin')).equals(data)).toBe(true);
+  });
+
+  it.each(['zlib', 'zlibx', 'zstd', 'lz4'])(
+    '--compress-choice=%s both ways',
+    { timeout: 30_000 },
+    async (alg) => {
+      const dest = path.join(work, `z-${alg}`);
+      const r = await runRsync(['-a', '-z', `--compress-choice=${alg}`, `${ours.url('pub')}/`, dest]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(dest), cmp(32, false))).toEqual([]);
+      const p = await runRsync([
+        '-a',
+        '-z',
+        `--compress-choice=${alg}`,
+        `${src}/`,
+        ours.url('up', `z-${alg}`),
+      ]);
+      expect(p.stderr).toBe('');
+      expect(p.code).toBe(0);
+      const pushed = path.join(dirs.ours, 'up', `z-${alg}`);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pushed), cmp(32, false))).toEqual([]);
+    },
+  );
+
+  it.each(['md4', 'md5', 'sha1', 'xxh64', 'xxh3', 'xxh128'])(
+    '--checksum-choice=%s with -c both ways',
+    { timeout: 30_000 },
+    async (sum) => {
+      const dest = path.join(work, `c-${sum}`);
+      const r = await runRsync(['-ac', `--checksum-choice=${sum}`, `${ours.url('pub')}/`, dest]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(dest), cmp(32, false))).toEqual([]);
+      const p = await runRsync(['-ac', `--checksum-choice=${sum}`, `${src}/`, ours.url('up', `c-${sum}`)]);
+      expect(p.stderr).toBe('');
+      expect(p.code).toBe(0);
+      const again = await runRsync([
+        '-ac',
+        '--stats',
+        `--checksum-choice=${sum}`,
+        `${src}/`,
+        ours.url('up', `c-${sum}`),
+      ]);
+      expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
+    },
+  );
+
+  it('--delete on push removes what the source lacks', { timeout: 30_000 }, async () => {
+    expect((await runRsync(['-a', `${src}/site/`, ours.url('up', 'del')])).code).toBe(0);
+    const d = path.join(dirs.ours, 'up', 'del');
+    await fsp.writeFile(path.join(d, 'extra.txt'), 'x');
+    await fsp.mkdir(path.join(d, 'extra-dir/sub'), { recursive: true });
+    const r = await runRsync(['-av', '--delete', `${src}/site/`, ours.url('up', 'del')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('deleting extra.txt');
+    expect(compareTrees(await treeSnapshot(path.join(src, 'site')), await treeSnapshot(d), cmp(32))).toEqual(
+      [],
+    );
+  });
+
+  it('client excludes and the module exclude list keep files out', { timeout: 30_000 }, async () => {
+    const a = path.join(work, 'excl-client');
+    expect((await runRsync(['-a', '--exclude=*.css', `${ours.url('pub')}/`, a])).code).toBe(0);
+    const b = path.join(work, 'excl-module');
+    expect((await runRsync(['-a', `${ours.url('nobin')}/`, b])).code).toBe(0);
+    const refB = path.join(work, 'excl-module-ref');
+    expect((await runRsync(['-a', `${ref.url('nobin')}/`, refB])).code).toBe(0);
+    expect(compareTrees(await treeSnapshot(refB), await treeSnapshot(b), cmp(32))).toEqual([]);
+    expect(await fsp.readdir(b)).not.toContain('big.bin');
+    const refA = path.join(work, 'excl-client-ref');
+    expect((await runRsync(['-a', '--exclude=*.css', `${ref.url('pub')}/`, refA])).code).toBe(0);
+    expect(compareTrees(await treeSnapshot(refA), await treeSnapshot(a), cmp(32))).toEqual([]);
+  });
+
+  it('module listing: listed modules with comments, as rsync lists them', async () => {
+    const a = await runRsync([`rsync://127.0.0.1:${ours.port}/`]);
+    const b = await runRsync([`rsync://127.0.0.1:${ref.port}/`]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).not.toContain('hidden');
+  });
+});
+
+/** Runs the same client command against both daemons (`%D` = the daemon's URL prefix). */
+async function both(args: string[], env: Record<string, string> = {}) {
+  const run = (d: RsyncDaemon, who: 'ours' | 'ref') =>
+    runRsync(
+      args.map((a) =>
+        a.replace('%D', `rsync://127.0.0.1:${d.port}`).replace('%W', path.join(work, `${who}-out`)),
+      ),
+      { env },
+    );
+  return { ours: await run(ours, 'ours'), ref: await run(ref, 'ref') };
+}
+
+/** rsync's message lines without the trailer that names the C source line. */
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) =>
+      l
+        .replace(/ at \S+\.c\(\d+\) \[.*\]$/, '')
+        .replace(/\[(sender|receiver|Receiver|generator)=[^\]]*\]/, ''),
+    );
+
+describe('module rules, compared with rsync --daemon on the same rsyncd.conf', () => {
+  it('auth users: right password, wrong password, read-only user pushing', { timeout: 30_000 }, async () => {
+    const good = await both(['-a', `${src}/site/`, '%D/locked/x'], { RSYNC_PASSWORD: 'pw-bob', USER: 'bob' });
+    expect(good.ours.stderr).toBe('');
+    expect(good.ours.code).toBe(0);
+    const bad = await both(['-a', `${src}/site/`, '%D/locked/x'], { RSYNC_PASSWORD: 'nope', USER: 'bob' });
+    expect(bad.ref.code).toBe(5);
+    expect(bad.ours.code).toBe(bad.ref.code);
+    expect(lines(bad.ours.stderr)).toEqual(lines(bad.ref.stderr));
+    const ro = await both(['-a', `${src}/site/`, '%D/locked/y'], {
+      RSYNC_PASSWORD: 'pw-carol',
+      USER: 'carol',
+    });
+    expect(ro.ours.code).toBe(ro.ref.code);
+    expect(ro.ref.code).not.toBe(0);
+    expect(ro.ours.stderr).toContain('module is read only');
+    const pull = await both(['-a', '%D/locked/', '%W-carol'], { RSYNC_PASSWORD: 'pw-carol', USER: 'carol' });
+    expect(pull.ours.code).toBe(0);
+    expect(pull.ref.code).toBe(0);
+  });
+
+  it('read only and write only modules refuse the other direction', { timeout: 30_000 }, async () => {
+    const push = await both(['-a', `${src}/site/`, '%D/pub/x']);
+    expect(push.ref.code).not.toBe(0);
+    expect(push.ours.code).toBe(push.ref.code);
+    expect(lines(push.ours.stderr)[0]).toBe(lines(push.ref.stderr)[0]);
+    const pull = await both(['-a', '%D/wo/', '%W-wo']);
+    expect(pull.ref.code).not.toBe(0);
+    expect(pull.ours.code).toBe(pull.ref.code);
+    expect(lines(pull.ours.stderr)[0]).toBe(lines(pull.ref.stderr)[0]);
+    const ok = await both(['-a', `${src}/site/`, '%D/wo/']);
+    expect(ok.ours.code).toBe(0);
+  });
+
+  it('hosts deny and hosts allow', { timeout: 30_000 }, async () => {
+    const denied = await both(['-a', '%D/denied/', '%W-denied']);
+    expect(denied.ref.code).toBe(5);
+    expect(denied.ours.code).toBe(5);
+    expect(denied.ours.stderr).toContain('@ERROR: access denied to denied from');
+    const allowed = await both(['-a', '%D/allowed/', '%W-allowed']);
+    expect(allowed.ref.code).toBe(0);
+    expect(allowed.ours.code).toBe(0);
+  });
+
+  it('refuse options: --delete is refused with rsync message and code', { timeout: 30_000 }, async () => {
+    const r = await both(['-a', '--delete', `${src}/site/`, '%D/nodel/']);
+    expect(r.ref.code).not.toBe(0);
+    expect(r.ours.code).toBe(r.ref.code);
+    expect(r.ours.stderr).toContain('refuse');
+    const ok = await both(['-a', `${src}/site/`, '%D/nodel/']);
+    expect(ok.ours.code).toBe(0);
+  });
+
+  it('unknown module and a path outside the module', { timeout: 30_000 }, async () => {
+    const r = await both(['-a', '%D/nosuch/', '%W-x']);
+    expect(r.ours.code).toBe(r.ref.code);
+    expect(lines(r.ours.stderr)[0]).toBe(lines(r.ref.stderr)[0]);
+    const up = await both(['-a', '%D/pub/../../', '%W-up']);
+    expect(up.ours.code).toBe(up.ref.code);
+  });
+
+  it('post-xfer exec sees the environment rsync gives it', { timeout: 30_000 }, async () => {
+    const r = await both(['-a', `${src}/site/`, '%D/hk/hooked']);
+    expect(r.ours.code).toBe(0);
+    expect(r.ref.code).toBe(0);
+    // the daemon runs the hook after the client has gone
+    const read = async (who: 'ours' | 'ref') => {
+      for (let i = 0; i < 100; i++) {
+        const t = await fsp.readFile(path.join(dirs[who], 'hook.env'), 'utf8').catch(() => '');
+        if (t) return t.replaceAll(dirs[who], 'BASE');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return '';
+    };
+    const a = await read('ours');
+    expect(a).toContain('RSYNC_EXIT_STATUS=0');
+    expect(a).toBe(await read('ref'));
+    // and after a pull
+    for (const who of ['ours', 'ref'] as const) await fsp.rm(path.join(dirs[who], 'hook.env'));
+    const p = await both(['-a', '%D/hk/hooked/', '%W-hooked']);
+    expect(p.ours.code).toBe(0);
+    expect(p.ref.code).toBe(0);
+    const b = await read('ours');
+    expect(b).toContain('RSYNC_MODULE_NAME=hk');
+    expect(b).toBe(await read('ref'));
+  });
+});
