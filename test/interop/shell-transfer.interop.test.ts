@@ -181,6 +181,51 @@ describe('a single-use daemon over a remote shell (-e with HOST::MODULE)', () =>
   });
 });
 
+describe('rsync client, tsrsync as a single-use daemon over a remote shell (--server --daemon .)', () => {
+  it.each([32, 30, 27])(
+    'protocol %i: push and pull; post-xfer exec sees status 0',
+    { timeout: 30_000 },
+    async (proto) => {
+      const mod = path.join(work, `tdmod-${proto}`);
+      const log = path.join(work, `tdhook-${proto}.log`);
+      await fsp.mkdir(mod);
+      const conf = path.join(work, `tdaemon-${proto}.conf`);
+      await fsp.writeFile(
+        conf,
+        `use chroot = no\n[mod]\npath = ${mod}\nread only = no\nmunge symlinks = no\n` +
+          `post-xfer exec = /bin/sh -c 'echo "$RSYNC_MODULE_NAME $RSYNC_EXIT_STATUS" >> ${log}'\n`,
+      );
+      const common = [
+        '-aH',
+        `--protocol=${proto}`,
+        '-e',
+        fakeSsh,
+        `--rsync-path=${TSRSYNC} --config=${conf}`,
+      ];
+      const p = await runRsync([...common, `${src}/`, 'localhost::mod/tree']);
+      expect(p.stderr).toBe('');
+      expect(p.code).toBe(0);
+      expect(
+        compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(mod, 'tree')), cmp(proto)),
+      ).toEqual([]);
+      const pulled = path.join(work, `tdpulled-${proto}`);
+      const r = await runRsync([...common, 'localhost::mod/tree/', pulled]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), cmp(proto))).toEqual([]);
+      let lines: string[] = [];
+      for (let i = 0; i < 100 && lines.length < 2; i++) {
+        lines = (await fsp.readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(lines).toEqual(['mod 0', 'mod 0']);
+      const bad = await runRsync([...common, 'localhost::nosuch/', pulled]);
+      expect(bad.code).toBe(5);
+      expect(bad.stderr).toContain("@ERROR: Unknown module 'nosuch'");
+    },
+  );
+});
+
 describe('through a real sshd on 127.0.0.1', () => {
   it('tsrsync pulls from and pushes to rsync over ssh', { timeout: 60_000 }, async () => {
     const pulled = path.join(work, 'ssh-pulled');

@@ -35,6 +35,9 @@ pull and push behave as rsync -a; options use rsync's names (-v, -i, -z, -c, -H,
 export async function main(argv: readonly string[], io: ConsoleOutput = stdio): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    // `--rsync-path='tsrsync --config=F'` puts options before the --server rsync adds
+    if (cmd?.startsWith('-') && cmd !== '--server' && argv.includes('--server'))
+      return await runServer(argv, io);
     switch (cmd) {
       case '--server':
         return await runServer(argv, io);

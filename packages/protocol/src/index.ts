@@ -56,6 +56,7 @@ export {
 } from './daemon-server/config.js';
 export {
   startDaemonServer,
+  daemonHooks,
   logLine,
   type DaemonServer,
   type DaemonServerOptions,

@@ -8,6 +8,9 @@
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import {
   RsyncdConfError,
+  daemonHooks,
+  handleConnection,
+  pipeTransport,
   logLine,
   parseRsyncdConf,
   startDaemonServer,
@@ -18,6 +21,7 @@ import {
   type ReceiveRun,
   type ServerInvocation,
 } from '@tsrsync/protocol';
+import { existsSync } from 'node:fs';
 import { parseKeep, snapshot, SnapshotError } from '@tsrsync/snapshot';
 import { UsageError, parseArgs, parseIntArg } from '../args.js';
 import type { ConsoleOutput } from '../output.js';
@@ -70,6 +74,43 @@ export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Pro
     process.once('SIGINT', () => stop('SIGINT'));
   });
   if (cfg.pidFile) rmSync(cfg.pidFile, { force: true });
+  return 0;
+}
+
+/**
+ * `tsrsync --server --daemon .`: a single-use daemon on stdin/stdout, what a
+ * client's `-e ssh HOST::MODULE` starts (clientserver.c:daemon_main() with
+ * am_daemon < 0). The config is --config, else /etc/rsyncd.conf for root and
+ * ./rsyncd.conf (the login directory) for others; the client's address comes
+ * from SSH_CONNECTION.
+ */
+export async function serveDaemonOverShell(inv: ServerInvocation, io: ConsoleOutput): Promise<number> {
+  const root = process.geteuid?.() === 0;
+  const file = inv.daemonConfig ?? (root || !existsSync('rsyncd.conf') ? '/etc/rsyncd.conf' : 'rsyncd.conf');
+  let cfg: DaemonConfig;
+  try {
+    cfg = parseRsyncdConf(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    const why = e instanceof RsyncdConfError ? e.message : `cannot read ${file}: ${(e as Error).message}`;
+    io.err(`rsync: on remote machine: ${why}\n`);
+    process.stdout.write(`@ERROR: ${why}\n`);
+    return 1;
+  }
+  const logTo = inv.daemonLogFile ?? cfg.logFile;
+  const log = logTo ? logLine(logTo) : () => undefined;
+  const addr =
+    (process.env['SSH_CONNECTION'] ?? process.env['SSH_CLIENT'] ?? '0.0.0.0').split(' ')[0] || '0.0.0.0';
+  const pipe = pipeTransport(process.stdin, process.stdout);
+  // the session's teardown ends our stdout (destroying it would throw from the stream)
+  const transport = { ...pipe, destroy: () => void pipe.end().catch(() => undefined) };
+  await handleConnection(
+    transport,
+    cfg,
+    { addr, host: undefined },
+    daemonHooks(cfg, log, snapshotPush),
+    60_000,
+  );
+  process.stdin.destroy();
   return 0;
 }
 

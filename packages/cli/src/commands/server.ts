@@ -11,6 +11,7 @@ import {
   ServerArgsError,
 } from '@tsrsync/protocol';
 import type { ConsoleOutput } from '../output.js';
+import { serveDaemonOverShell } from './daemon.js';
 
 export async function runServer(argv: readonly string[], io: ConsoleOutput): Promise<number> {
   let inv;
@@ -27,10 +28,9 @@ export async function runServer(argv: readonly string[], io: ConsoleOutput): Pro
     io.err(`rsync: on remote machine: tsrsync does not support ${inv.unsupported.join(', ')}\n`);
     return 4;
   }
-  if (inv.secludedArgs || inv.daemon) {
-    io.err(
-      `rsync: on remote machine: tsrsync does not support ${inv.daemon ? '--daemon over a remote shell' : '--secluded-args (-s)'} yet\n`,
-    );
+  if (inv.daemon) return await serveDaemonOverShell(inv, io);
+  if (inv.secludedArgs) {
+    io.err('rsync: on remote machine: tsrsync does not support --secluded-args (-s) yet\n');
     return 4;
   }
   const transport = pipeTransport(process.stdin, process.stdout);

@@ -59,13 +59,15 @@ export function logLine(file: string): (line: string) => void {
   };
 }
 
-export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer> {
-  const cfg = o.config;
-  const log = o.log ?? (cfg.logFile ? logLine(cfg.logFile) : () => undefined);
+/** The daemon's side effects for sessions: log, MOTD, connection slots, groups, hook commands. */
+export function daemonHooks(
+  cfg: DaemonConfig,
+  log: (line: string) => void,
+  snapshotPush?: DaemonHooks['snapshotPush'],
+): DaemonHooks {
   const slots = new Map<string, number>();
-  const sockets = new Set<net.Socket>();
   let groups: Map<string, string[]> | undefined;
-  const hooks: DaemonHooks = {
+  return {
     log,
     motd: () => {
       if (!cfg.motdFile) return undefined;
@@ -89,8 +91,15 @@ export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer>
         c.on('error', () => resolve(127));
         c.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
       }),
-    snapshotPush: o.snapshotPush,
+    snapshotPush,
   };
+}
+
+export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer> {
+  const cfg = o.config;
+  const log = o.log ?? (cfg.logFile ? logLine(cfg.logFile) : () => undefined);
+  const sockets = new Set<net.Socket>();
+  const hooks = daemonHooks(cfg, log, o.snapshotPush);
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);

@@ -190,7 +190,7 @@ describe('parseServerArgs: meanings', () => {
   it('daemon over a remote shell, and secluded args', () => {
     expect(parseServerArgs(['--server', '--daemon', '.'])).toMatchObject({ daemon: true, args: ['.'] });
     const d = parseServerArgs(['--server', '--daemon', '--config=/x', '-v', '.']);
-    expect([d.unsupported, d.options.verbose]).toEqual([['--config'], 1]);
+    expect([d.unsupported, d.options.verbose, d.daemonConfig]).toEqual([[], 1, '/x']);
     const first = ['--server', '-slogDtpre.iLsfxCIvu'];
     expect(parseServerArgs(first)).toMatchObject({ secludedArgs: true, args: [] });
     const all = parseServerArgs([...first, '--delete', '.', 'dest']);

@@ -20,6 +20,9 @@ export interface ServerInvocation {
   amSender: boolean;
   /** --daemon was given (rsync --server --daemon . : a daemon over a remote shell). */
   daemon: boolean;
+  /** With --daemon: the --config and --log-file given (e.g. through --rsync-path or -M). */
+  daemonConfig?: string | undefined;
+  daemonLogFile?: string | undefined;
   /** From makeOptions({}) plus only what the argv says. */
   options: TransferOptions;
   /** The -e capability string after 'e' in the short-option cluster (e.g. ".iLsfxCIvu"), undefined when absent. */
@@ -100,6 +103,8 @@ export function parseServerArgs(argv: readonly string[]): ServerInvocation {
   return {
     amSender: s.amSender,
     daemon: s.daemon,
+    daemonConfig: s.daemonConfig,
+    daemonLogFile: s.daemonLogFile,
     options: o,
     info: s.info,
     args,

@@ -14,6 +14,9 @@ export interface ServerArgState {
   server: boolean;
   amSender: boolean;
   daemon: boolean;
+  /** Daemon mode: --config FILE and --log-file FILE. */
+  daemonConfig: string | undefined;
+  daemonLogFile: string | undefined;
   info: string | undefined;
   ignored: string[];
   unsupported: Map<string, string>;
@@ -287,7 +290,9 @@ export const DAEMON = table((def) => {
   def('detach no-detach', 'none', ignore);
   def('ipv4', 'none', ignore, '4');
   def('ipv6', 'none', ignore, '6');
-  for (const n of ['config', 'log-file', 'log-file-format']) def(n, 'str', refuse(`--${n}`));
+  def('config', 'str', (s, v) => void (s.daemonConfig = v));
+  def('log-file', 'str', (s, v) => void (s.daemonLogFile = v));
+  def('log-file-format', 'str', ignore);
   def('dparam', 'str', refuse('--dparam (-M)'), 'M');
   def('temp-dir', 'str', refuse('--temp-dir (-T)'), 'T');
   def('help', 'none', refuse('--help (-h)'), 'h');
@@ -299,6 +304,8 @@ export function freshState(): ServerArgState {
     server: false,
     amSender: false,
     daemon: false,
+    daemonConfig: undefined,
+    daemonLogFile: undefined,
     info: undefined,
     ignored: [],
     unsupported: new Map(),
