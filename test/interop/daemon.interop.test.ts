@@ -5,7 +5,7 @@
  * hosts deny, refuse options, post-xfer exec) with the same exit codes and
  * messages as a real rsync daemon serving the same rsyncd.conf.
  */
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
@@ -56,7 +56,19 @@ function config(base: string, hook: string): StartDaemonOptions {
       allowed: { path: src, extra: { 'hosts allow': '10.0.0.0/8 127.0.0.1', 'hosts deny': '*' } },
       nodel: { path: path.join(base, 'nodel'), extra: { ...rw, 'refuse options': 'delete*' } },
       hidden: { path: src, list: false },
+      // no `munge symlinks`: rsync's default without chroot is to munge
+      munged: { path: path.join(base, 'munged'), readOnly: false },
+      nobody: { path: path.join(base, 'nobody'), readOnly: false, extra: { uid: 'nobody', gid: 'nogroup' } },
       nobin: { path: src, extra: { 'munge symlinks': 'no', exclude: '*.bin deep/' } },
+      filtered: {
+        path: src,
+        extra: {
+          'munge symlinks': 'no',
+          filter: '- *.css + /site/ - /deep/a/',
+          'include from': path.join(work, 'incl.txt'),
+          'exclude from': path.join(work, 'excl.txt'),
+        },
+      },
     },
   };
 }
@@ -65,10 +77,12 @@ beforeAll(async () => {
   work = await makeTempDir('tsrsync-dmn-');
   src = path.join(work, 'src');
   await makeFixtureTree(src, { bigSize: BIG });
+  await fsp.writeFile(path.join(work, 'incl.txt'), '# kept\nbig.bin\n');
+  await fsp.writeFile(path.join(work, 'excl.txt'), '; not these\n*.bin\n*.html\n');
   for (const who of ['ours', 'ref'] as const) {
     const base = path.join(work, who);
     dirs[who] = base;
-    for (const d of ['up', 'hk', 'wo', 'locked', 'nodel'])
+    for (const d of ['up', 'hk', 'wo', 'locked', 'nodel', 'munged', 'nobody'])
       await fsp.mkdir(path.join(base, d), { recursive: true });
     const hook = path.join(base, 'hook.sh');
     await fsp.writeFile(
@@ -213,6 +227,22 @@ describe('transfers', () => {
     expect(compareTrees(await treeSnapshot(refA), await treeSnapshot(a), cmp(32))).toEqual([]);
   });
 
+  it(
+    'module filter, include from, exclude from: the same files as rsync serves',
+    { timeout: 30_000 },
+    async () => {
+      const r = await both(['-a', '%D/filtered/', '%W-filtered']);
+      expect(r.ref.code).toBe(0);
+      expect(r.ours.stderr).toBe('');
+      expect(r.ours.code).toBe(0);
+      const a = await treeSnapshot(path.join(work, 'ours-out-filtered'));
+      expect(
+        compareTrees(await treeSnapshot(path.join(work, 'ref-out-filtered')), a, cmp(32, false)),
+      ).toEqual([]);
+      expect(a.size).toBeGreaterThan(2);
+    },
+  );
+
   it('module listing: listed modules with comments, as rsync lists them', async () => {
     const a = await runRsync([`rsync://127.0.0.1:${ours.port}/`]);
     const b = await runRsync([`rsync://127.0.0.1:${ref.port}/`]);
@@ -305,6 +335,54 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
     const up = await both(['-a', '%D/pub/../../', '%W-up']);
     expect(up.ours.code).toBe(up.ref.code);
   });
+
+  it('munge symlinks: stored as rsync stores them, sent back unmunged', { timeout: 30_000 }, async () => {
+    const links = path.join(work, 'links');
+    await fsp.mkdir(links, { recursive: true });
+    await fsp.symlink('/etc', path.join(links, 'abs'));
+    await fsp.symlink('../../x', path.join(links, 'up'));
+    await fsp.symlink('plain', path.join(links, 'rel'));
+    const r = await both(['-a', `${links}/`, '%D/munged/l']);
+    expect(r.ours.code).toBe(0);
+    expect(r.ref.code).toBe(0);
+    for (const n of ['abs', 'up', 'rel']) {
+      const ref = await fsp.readlink(path.join(dirs.ref, 'munged/l', n));
+      expect(ref.startsWith('/rsyncd-munged/')).toBe(true);
+      expect(await fsp.readlink(path.join(dirs.ours, 'munged/l', n))).toBe(ref);
+    }
+    const back = await both(['-a', '%D/munged/l/', '%W-links']);
+    expect(back.ours.code).toBe(0);
+    expect(
+      compareTrees(await treeSnapshot(links), await treeSnapshot(path.join(work, 'ours-out-links')), cmp(32)),
+    ).toEqual([]);
+  });
+
+  it(
+    'a module run as nobody: a pushing client cannot set owners or set-id bits',
+    { timeout: 30_000 },
+    async () => {
+      if (process.geteuid?.() !== 0) {
+        // only a root daemon could give files away; as another user the kernel refuses it anyway
+        expect(process.geteuid?.()).not.toBe(0);
+        return;
+      }
+      for (const who of ['ours', 'ref'] as const) await fsp.chmod(path.join(dirs[who], 'nobody'), 0o777);
+      const evil = path.join(work, 'evil');
+      await fsp.mkdir(evil, { recursive: true });
+      await fsp.writeFile(path.join(evil, 'suid'), '#!/bin/sh\n', { mode: 0o755 });
+      await fsp.chmod(path.join(evil, 'suid'), 0o6755);
+      await fsp.chown(path.join(evil, 'suid'), 0, 0);
+      const r = await both(['-a', `${evil}/`, '%D/nobody/e']);
+      expect(r.ref.code).toBe(0);
+      expect(r.ours.code).toBe(0);
+      const ref = statSync(path.join(dirs.ref, 'nobody/e/suid'));
+      const ours = statSync(path.join(dirs.ours, 'nobody/e/suid'));
+      // rsync wrote it as nobody; ours is written by root, so it must not stay set-id
+      expect(ref.uid).not.toBe(0);
+      expect(ours.mode & 0o6000).toBe(0);
+      expect(ours.mode & 0o777).toBe(0o755);
+    },
+  );
 
   it('post-xfer exec sees the environment rsync gives it', { timeout: 30_000 }, async () => {
     const r = await both(['-a', `${src}/site/`, '%D/hk/hooked']);

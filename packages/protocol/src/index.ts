@@ -61,7 +61,12 @@ export {
   type DaemonServer,
   type DaemonServerOptions,
 } from './daemon-server/daemon.js';
-export { handleConnection, type ConnectionInfo, type DaemonHooks } from './daemon-server/session.js';
+export {
+  handleConnection,
+  runsAsRoot,
+  type ConnectionInfo,
+  type DaemonHooks,
+} from './daemon-server/session.js';
 export {
   pullOverShell,
   pushOverShell,

@@ -10,6 +10,7 @@ import {
   RsyncdConfError,
   daemonHooks,
   handleConnection,
+  runsAsRoot,
   pipeTransport,
   logLine,
   parseRsyncdConf,
@@ -60,6 +61,7 @@ export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Pro
     return 1;
   }
   for (const w of cfg.warnings) io.err(`tsrsync daemon: warning: ${file}:${w.line}: ${w.message}\n`);
+  for (const w of moduleWarnings(cfg)) io.err(`tsrsync daemon: warning: ${w}\n`);
   const logTo = logFile ?? cfg.logFile;
   const log = logTo ? logLine(logTo) : (line: string) => io.err(`${line}\n`);
   const server = await startDaemon(cfg, { port, address, log });
@@ -75,6 +77,26 @@ export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Pro
   });
   if (cfg.pidFile) rmSync(cfg.pidFile, { force: true });
   return 0;
+}
+
+/** What rsyncd.conf asks that one tsrsync process cannot do as rsync does (chroot, per-module ids). */
+export function moduleWarnings(cfg: DaemonConfig): string[] {
+  const out: string[] = [];
+  const root = process.geteuid?.() === 0;
+  const chroot = cfg.modules.filter((m) => m.useChroot).map((m) => m.name);
+  if (chroot.length > 0)
+    out.push(
+      `use chroot is not available (modules ${chroot.join(', ')}): paths are confined by checks, and symlinks are munged unless "munge symlinks = no"`,
+    );
+  for (const m of cfg.modules) {
+    if (root && !runsAsRoot(m))
+      out.push(
+        `module ${m.name}: uid/gid ${m.uid ?? 'nobody'}/${m.gid ?? 'nogroup'} are not switched to (one process serves every module as root): pushes cannot set owners, groups or set-id bits`,
+      );
+    else if (!root && (m.uid !== undefined || m.gid !== undefined))
+      out.push(`module ${m.name}: uid/gid need a daemon run as root; files are written as this user`);
+  }
+  return out;
 }
 
 /**

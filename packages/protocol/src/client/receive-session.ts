@@ -3,9 +3,10 @@
  * filter list, file list, then the generator and receiver
  * (main.c:client_run() for !am_sender, do_recv()).
  */
+import { InactivityTimer } from '../session/inactivity-timer.js';
 import { createStrongChecksum, initDelta } from '@tsrsync/delta';
 import { MSG, NDX_FLIST_EOF, NDX_FLIST_OFFSET } from '../constants.js';
-import { EXIT, RsyncError, StreamError, TimeoutError } from '../errors.js';
+import { EXIT, RsyncError, StreamError } from '../errors.js';
 import { FilterList } from '../filter/filter-list.js';
 import { cvsRules } from '../filter/rules.js';
 import { encodeFilterList } from '../filter/wire.js';
@@ -277,47 +278,5 @@ export async function abortSession(
     /* the connection is going away */
   } finally {
     t.destroy();
-  }
-}
-
-/** --timeout: no data in either direction for that long ends the run with exit 30. */
-class InactivityTimer {
-  #secs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #last = Date.now();
-  constructor(
-    secs: number,
-    private readonly t: Transport,
-    input: DataIn,
-    out: DataOut,
-  ) {
-    this.#secs = secs;
-    input.onActivity = () => (this.#last = Date.now());
-    out.onActivity = () => (this.#last = Date.now());
-    this.#arm();
-  }
-  lower(secs: number): void {
-    if (this.#secs === 0 || secs < this.#secs) {
-      this.#secs = secs;
-      this.#arm();
-    }
-  }
-  #arm(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    if (this.#secs <= 0) return;
-    this.#timer = setInterval(
-      () => {
-        if (Date.now() - this.#last > this.#secs * 1000) {
-          this.stop();
-          this.t.destroy(new TimeoutError(`[receiver] io timeout after ${this.#secs} seconds -- exiting`));
-        }
-      },
-      Math.min(1000, this.#secs * 250),
-    );
-    this.#timer.unref();
-  }
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 }

@@ -85,6 +85,7 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
       group: o.group,
       numericIds: o.numericIds,
       names: new IdNameLookup(),
+      mungeLinks: o.mungeLinks,
     },
     flist: flistOptionsFor(o, s),
     fileSum: o.checksum ? (e) => wholeFileSum(e, s) : undefined,

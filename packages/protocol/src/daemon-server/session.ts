@@ -175,6 +175,16 @@ export async function handleConnection(
       refuse = { message: `rsync: ${e.message}`, code: EXIT.UNSUPPORTED };
     }
     refuse ??= moduleRefusal(m, inv, readOnly);
+    // tsrsync never chroots: symlinks are munged unless the module says `munge symlinks = no`
+    // (rsync's default without chroot; see README, daemon)
+    inv.options.mungeLinks = m.mungeSymlinks ?? true;
+    if (m.timeout > 0 && (inv.options.timeout === 0 || inv.options.timeout > m.timeout))
+      inv.options.timeout = m.timeout;
+    // rsync's daemon run by root switches to the module's uid (default nobody) and so cannot
+    // give files away; one tsrsync process serves every module as root, so a module that is
+    // not run as root must not let a pushing client set owners (or root-owned set-id files)
+    const actAsUser = !inv.amSender && process.geteuid?.() === 0 && !runsAsRoot(m);
+    if (actAsUser) inv.options.stripSetId = true;
     const moduleDir = m.path;
     // every path names something inside the module
     const paths: string[] = [];
@@ -216,13 +226,24 @@ export async function handleConnection(
       });
       if (pre !== 0) refuse = { message: `pre-xfer exec returned failure (${pre})`, code: EXIT.UNSUPPORTED };
     }
+    let serverFilters: FilterRule[] = [];
+    try {
+      serverFilters = moduleFilters(m);
+    } catch (e) {
+      refuse ??= {
+        message: `rsync: failed to read the module's filter rules: ${(e as Error).message}`,
+        code: EXIT.FILEIO,
+      };
+    }
     const code = await serveSession({
       transport: t,
       inv,
       exchangeVersions: false,
       protocol,
       leftover: reader.takeBuffered(),
-      serverFilters: moduleFilters(m),
+      serverFilters,
+      // no chown, no devices: what the module's unprivileged uid could do
+      ...(actAsUser ? { amRoot: false } : {}),
       refuse,
       receive:
         !inv.amSender && m.snapshot && hooks.snapshotPush && !refuse
@@ -244,6 +265,11 @@ export async function handleConnection(
     if (slotModule) hooks.releaseSlot(slotModule);
     t.destroy();
   }
+}
+
+/** The module's `uid` is root (rsync's default for a root daemon is nobody). */
+export function runsAsRoot(m: ModuleConfig): boolean {
+  return (m.uid === 'root' || m.uid === '0') && (m.gid === undefined || m.gid === 'root' || m.gid === '0');
 }
 
 function moduleDirReady(m: ModuleConfig): boolean {
@@ -305,13 +331,42 @@ function confineAltDirs(inv: ServerInvocation, root: string, dest: string): void
     .filter((d) => staysInside(d, root));
 }
 
+/**
+ * The module's own rules, in clientserver.c:rsync_module()'s order: filter,
+ * include from, include, exclude from, exclude. `filter`, `include` and
+ * `exclude` are split into words; a rule's prefix word joins its pattern.
+ */
 function moduleFilters(m: ModuleConfig): FilterRule[] {
   const out: FilterRule[] = [];
-  for (const f of m.filter) {
-    const p = parseFilterRule(f);
-    if (p.rule) out.push(p.rule);
-  }
+  for (const f of m.filter) for (const r of filterWords(f)) pushRule(out, parseFilterRule(r).rule);
+  if (m.includeFrom) for (const l of patternFile(m.includeFrom)) out.push(simpleRule(true, l));
   for (const p of m.include) for (const w of p.split(/\s+/)) if (w) out.push(simpleRule(true, w));
+  if (m.excludeFrom) for (const l of patternFile(m.excludeFrom)) out.push(simpleRule(false, l));
   for (const p of m.exclude) for (const w of p.split(/\s+/)) if (w) out.push(simpleRule(false, w));
   return out;
+}
+
+function pushRule(out: FilterRule[], r: FilterRule | undefined): void {
+  if (r) out.push(r);
+}
+
+/** `- *.bak + /keep/ -! x` -> ["- *.bak", "+ /keep/", "-! x"]. */
+function filterWords(text: string): string[] {
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    // every rule starts with its prefix word; only a list clear stands alone
+    const alone = w === '!' || w === 'C' || w === 'clear' || /^[-+]_/.test(w);
+    out.push(alone || i + 1 >= words.length ? w : `${w} ${words[++i]!}`);
+  }
+  return out;
+}
+
+/** An exclude/include file: one pattern a line, `;` and `#` comments (exclude.c:parse_filter_file()). */
+function patternFile(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '' && !l.startsWith('#') && !l.startsWith(';'));
 }

@@ -72,6 +72,13 @@ export interface TransferOptions {
   protocol: number;
   /** --timeout seconds (0 = none). */
   timeout: number;
+  /**
+   * --munge-links, and a daemon module's `munge symlinks`: symlinks are created with the
+   * "/rsyncd-munged/" prefix and sent without it, so none can be followed out of the tree.
+   */
+  mungeLinks: boolean;
+  /** Received files lose their set-user-ID and set-group-ID bits (a root daemon's module run as another user). */
+  stripSetId: boolean;
   /** --bwlimit KiB/s (0 = none). */
   bwlimit: number;
   modifyWindow: number;
@@ -133,6 +140,8 @@ export const DEFAULT_OPTIONS: Readonly<TransferOptions> = Object.freeze({
   cvsExclude: false,
   protocol: 32,
   timeout: 0,
+  mungeLinks: false,
+  stripSetId: false,
   bwlimit: 0,
   modifyWindow: 0,
   listOnly: false,

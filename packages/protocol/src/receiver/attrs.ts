@@ -127,7 +127,7 @@ export function setFileAttrs(
   st: StatLike | undefined,
   opts: { accurateTime?: boolean; mode?: number } = {},
 ): number {
-  const mode = opts.mode ?? e.mode;
+  const mode = stripSetId(ctx.o, e.mode, opts.mode ?? e.mode);
   if (ctx.o.dryRun) return 0;
   const cur = st ?? ctx.dest.lstat(rel);
   if (!cur) {
@@ -201,5 +201,10 @@ export function setTempAttrs(ctx: ReceiveContext, fd: number, e: ListEntry): voi
     }
   }
   if (o.times) fs.futimesSync(fd, Date.now() / 1000, toLibuvTime(e.mtime, e.mtimeNsec ?? 0));
-  fs.fchmodSync(fd, e.mode & CHMOD_BITS);
+  fs.fchmodSync(fd, stripSetId(o, e.mode, e.mode) & CHMOD_BITS);
+}
+
+/** A file's mode without set-user/group-ID bits when the options say so (directories keep theirs). */
+function stripSetId(o: { stripSetId: boolean }, type: number, mode: number): number {
+  return o.stripSetId && !isDir(type) ? mode & ~0o6000 : mode;
 }

@@ -16,6 +16,7 @@ import { DEL } from './delete.js';
 import type { Generator } from './generator.js';
 import { requestTransfer, quickCheckOk } from './gen-file.js';
 import { trySymlinkAltDest } from './alt-dest.js';
+import { MUNGE_PREFIX } from '../sender/scan.js';
 
 /** Is `e` inside directory `d` (is_below())? */
 function isBelow(e: ListEntry, d: ListEntry): boolean {
@@ -264,6 +265,8 @@ async function genSymlink(
       let cur: Buffer | undefined;
       try {
         cur = ctx.dest.readlink(rel);
+        if (ctx.o.mungeLinks && cur.subarray(0, MUNGE_PREFIX.length).equals(MUNGE_PREFIX))
+          cur = cur.subarray(MUNGE_PREFIX.length);
       } catch {
         cur = undefined;
       }
@@ -279,7 +282,9 @@ async function genSymlink(
     itemize(g, e, ndx, st?.isSymbolicLink() ? st : undefined, ITEM.LOCAL_CHANGE | ITEM.REPORT_CHANGE);
     return;
   }
-  if (!atomicCreate(g, rel, st, (tmp) => ctx.dest.symlink(target, tmp))) return;
+  // syscall.c:do_symlink() with munge_symlinks
+  const made = ctx.o.mungeLinks ? Buffer.concat([MUNGE_PREFIX, target]) : target;
+  if (!atomicCreate(g, rel, st, (tmp) => ctx.dest.symlink(made, tmp))) return;
   setFileAttrs(ctx, rel, e, undefined);
   itemize(g, e, ndx, st?.isSymbolicLink() ? st : undefined, ITEM.LOCAL_CHANGE | ITEM.REPORT_CHANGE);
   if (ctx.o.hardLinks && e.gnum !== undefined) await g.finishLeader(e);

@@ -28,7 +28,12 @@ export interface ScanOptions {
   group: boolean;
   numericIds: boolean;
   names: IdNameLookup;
+  /** Strip the munge prefix from symlink targets (flist.c:readlink_stat() with munge_symlinks). */
+  mungeLinks?: boolean | undefined;
 }
+
+/** syscall.c: SYMLINK_PREFIX. */
+export const MUNGE_PREFIX = Buffer.from('/rsyncd-munged/');
 
 const NS = 1_000_000_000n;
 
@@ -61,7 +66,13 @@ export function entryFromStat(abs: Buffer, name: Uint8Array, st: fs.BigIntStats,
     if (group !== undefined) e.group = group;
   }
   if (isLink(mode)) {
-    const t = fs.readlinkSync(abs, { encoding: 'buffer' });
+    let t = fs.readlinkSync(abs, { encoding: 'buffer' });
+    if (
+      o.mungeLinks &&
+      t.length > MUNGE_PREFIX.length &&
+      t.subarray(0, MUNGE_PREFIX.length).equals(MUNGE_PREFIX)
+    )
+      t = t.subarray(MUNGE_PREFIX.length);
     e.linkTargetBytes = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
     e.size = t.length;
   }

@@ -5,6 +5,7 @@
  * pulls) or receive (the client pushes). Messages for the client travel in
  * the multiplexed stream; the returned code is the server's exit status.
  */
+import { InactivityTimer } from '../session/inactivity-timer.js';
 import { MSG } from '../constants.js';
 import { EXIT, RsyncError } from '../errors.js';
 import type { FilterRule } from '../filter/rules.js';
@@ -47,6 +48,8 @@ export interface ServeOptions {
    * receives into `dest` with the given options and hooks.
    */
   receive?: ((run: ReceiveRun) => Promise<number>) | undefined;
+  /** Receive as if not root (no owners, no devices), whatever the process is. */
+  amRoot?: boolean | undefined;
 }
 
 export type ReceiveRun = (
@@ -61,16 +64,27 @@ export async function serveSession(o: ServeOptions): Promise<number> {
   const input = new DataIn(o.transport, o.leftover ?? new Uint8Array(0));
   const out = new DataOut(o.transport);
   const info = inv.info ?? '';
-  const settings = await clientSetup(input, out, {
-    exchangeVersions: o.exchangeVersions,
-    protocol: o.protocol,
-    info,
-    options: opts,
-    server: {
-      allowIncRecurse: inv.allowIncRecurse && allowIncRecurse(opts, inv.amSender),
-      checksumSeed: opts.checksumSeed,
-    },
-  });
+  // --timeout (the client's, or a daemon module's): a silent peer ends the session with code 30
+  const timer =
+    opts.timeout > 0 ? new InactivityTimer(opts.timeout, o.transport, input, out, 'server') : undefined;
+  let settings;
+  try {
+    settings = await clientSetup(input, out, {
+      exchangeVersions: o.exchangeVersions,
+      protocol: o.protocol,
+      info,
+      options: opts,
+      server: {
+        allowIncRecurse: inv.allowIncRecurse && allowIncRecurse(opts, inv.amSender),
+        checksumSeed: opts.checksumSeed,
+      },
+    });
+  } catch (e) {
+    timer?.stop();
+    if (e instanceof RsyncError) return e.exitCode;
+    throw e;
+  }
+
   const s = settings;
   if (s.protocol >= 23) await out.startMultiplex();
   const reporter = messagesToClient(out, o.log, {
@@ -105,6 +119,7 @@ export async function serveSession(o: ServeOptions): Promise<number> {
         settings: s,
         options,
         wireOptions: opts,
+        amRoot: o.amRoot,
         dest,
         reporter,
         serverFilters: o.serverFilters,
@@ -129,5 +144,7 @@ export async function serveSession(o: ServeOptions): Promise<number> {
     }
     await out.flush().catch(() => undefined);
     return err.exitCode;
+  } finally {
+    timer?.stop();
   }
 }
