@@ -15,6 +15,7 @@ import {
   compareTrees,
   makeTempDir,
   removeTempDirs,
+  rsyncBinary,
   runRsync,
   startRsyncDaemon,
   treeSnapshot,
@@ -128,6 +129,25 @@ describe.each([32, 31, 30, 29, 28, 27])('rsync 3.5.0 --protocol=%i with tsrsync 
     expect(again.code).toBe(0);
     expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
     expect(statFigure(again.stdout, 'Literal data')).toBe(0);
+  });
+});
+
+describe('rsync 3.2.7 (Debian 12) with tsrsync daemon', () => {
+  it('pull and push, -z, then nothing to do', { timeout: 30_000 }, async () => {
+    const binary = rsyncBinary('3.2.7');
+    const dest = path.join(work, 'pull-327');
+    const r = await runRsync(['-aHz', `${ours.url('pub')}/`, dest], { binary });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(compareTrees(await treeSnapshot(src), await treeSnapshot(dest), cmp(32))).toEqual([]);
+    const p = await runRsync(['-aHz', `${src}/`, ours.url('up', 'p327')], { binary });
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(
+      compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(dirs.ours, 'up', 'p327')), cmp(32)),
+    ).toEqual([]);
+    const again = await runRsync(['-aH', '--stats', `${src}/`, ours.url('up', 'p327')], { binary });
+    expect(statFigure(again.stdout, 'Number of regular files transferred')).toBe(0);
   });
 });
 
