@@ -356,6 +356,34 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
     expect(up.ours.code).toBe(up.ref.code);
   });
 
+  it('--link-dest and --compare-dest never reach outside the module', { timeout: 30_000 }, async () => {
+    const lsrc = path.join(work, 'ld-src');
+    await fsp.mkdir(lsrc, { recursive: true });
+    await fsp.writeFile(path.join(lsrc, 'f.txt'), 'same bytes\n');
+    await fsp.utimes(path.join(lsrc, 'f.txt'), 1_500_000_000, 1_500_000_000);
+    // an identical file just outside the module, where ../.. from the destination leads
+    await fsp.copyFile(path.join(lsrc, 'f.txt'), path.join(dirs.ours, 'f.txt'));
+    await fsp.utimes(path.join(dirs.ours, 'f.txt'), 1_500_000_000, 1_500_000_000);
+    const outside = statSync(path.join(dirs.ours, 'f.txt')).ino;
+    for (const [i, opt] of [
+      '--link-dest=../..',
+      `--link-dest=${dirs.ours}`,
+      '--compare-dest=../../',
+    ].entries()) {
+      const r = await runRsync(['-a', opt, `${lsrc}/`, ours.url('up', `ld${i}`)]);
+      expect(r.code).toBe(0);
+      const got = path.join(dirs.ours, 'up', `ld${i}`, 'f.txt');
+      expect(readFileSync(got, 'utf8')).toBe('same bytes\n');
+      expect(statSync(got).ino).not.toBe(outside);
+    }
+    // inside the module it links as asked
+    const r = await runRsync(['-a', '--link-dest=../ld0', `${lsrc}/`, ours.url('up', 'ld9')]);
+    expect(r.code).toBe(0);
+    expect(statSync(path.join(dirs.ours, 'up/ld9/f.txt')).ino).toBe(
+      statSync(path.join(dirs.ours, 'up/ld0/f.txt')).ino,
+    );
+  });
+
   it('munge symlinks: stored as rsync stores them, sent back unmunged', { timeout: 30_000 }, async () => {
     const links = path.join(work, 'links');
     await fsp.mkdir(links, { recursive: true });

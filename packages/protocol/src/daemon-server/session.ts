@@ -325,7 +325,8 @@ function moduleRefusal(
 function confineAltDirs(inv: ServerInvocation, root: string, dest: string): void {
   const alt = inv.options.altDest;
   if (!alt) return;
-  const base = dest.endsWith('/') ? dest : dest.slice(0, dest.lastIndexOf('/') + 1) || `${root}/`;
+  // relative ones are from the destination directory, where rsync's receiver works
+  const base = dest.endsWith('/') ? dest : `${dest}/`;
   alt.dirs = alt.dirs
     .map((d) => (d.startsWith('/') ? `${root}${d}` : `${base}${d}`))
     .filter((d) => staysInside(d, root));
