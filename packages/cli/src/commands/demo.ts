@@ -1,17 +1,20 @@
 /**
  * `npm run demo` / `tsrsync demo`: the main job on an embedded default, with
- * nothing installed but Node. Builds a small website under a temp dir, takes
- * a link-dest snapshot of it, edits a few files, takes another, and shows
- * what the two snapshots share.
+ * nothing installed but Node. Builds a small website under a temp dir, serves
+ * it as module `www` with `tsrsync daemon` on 127.0.0.1 (a port the kernel
+ * picks), takes a link-dest snapshot of rsync://127.0.0.1:PORT/www/ over the
+ * rsync protocol, edits a few files, takes another, and shows what the two
+ * snapshots share.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeOptions, ARCHIVE, localCopy } from '@tsrsync/protocol';
+import { makeOptions, ARCHIVE, parseRsyncdConf, pullFromDaemon } from '@tsrsync/protocol';
 import { listSnapshots, snapshot, type SnapshotSource } from '@tsrsync/snapshot';
 import { stdio, type ConsoleOutput } from '../output.js';
 import { VERSION } from '../version.js';
+import { startDaemon } from './daemon.js';
 
 function makeSite(dir: string): void {
   const w = (p: string, data: string | Uint8Array) => {
@@ -35,11 +38,19 @@ export async function runDemo(argv: readonly string[], io: ConsoleOutput = stdio
   const root = path.join(work, 'backups');
   io.out(`tsrsync ${VERSION} demo in ${work}\n\n`);
   makeSite(site);
+  const config = parseRsyncdConf(
+    `[www]\n  path = ${site}\n  comment = the demo website\n  munge symlinks = no\n`,
+    'demo rsyncd.conf',
+  );
+  const daemon = await startDaemon(config, { port: 0, address: '127.0.0.1' });
+  const url = `rsync://127.0.0.1:${daemon.port}/www/`;
+  io.out(`serving ${site} as ${url} (tsrsync daemon)\n\n`);
   const source: SnapshotSource = {
-    description: site,
+    description: url,
     run: (r) =>
-      localCopy({
-        sources: [`${site}/`],
+      pullFromDaemon({
+        target: { host: '127.0.0.1', port: daemon.port, module: 'www' },
+        paths: [''],
         dest: r.dest,
         options: r.options,
         reporter: r.reporter,
@@ -54,7 +65,7 @@ export async function runDemo(argv: readonly string[], io: ConsoleOutput = stdio
       transfer: makeOptions({ ...ARCHIVE, wholeFile: false }),
       now: new Date(t0),
     });
-    io.out(`1. snapshot ${first.name}: ${first.manifest?.transferredFiles} files copied from ${site}\n`);
+    io.out(`1. snapshot ${first.name}: ${first.manifest?.transferredFiles} files pulled from ${url}\n`);
     writeFileSync(path.join(site, 'index.html'), '<!doctype html><title>Demo</title><h1>Welcome back</h1>\n');
     writeFileSync(path.join(site, 'blog/post-21.html'), '<article>A new post</article>\n');
     rmSync(path.join(site, 'blog/post-1.html'));
@@ -90,6 +101,7 @@ export async function runDemo(argv: readonly string[], io: ConsoleOutput = stdio
     io.out(`\n${root}/latest -> ${second.name}; browse with: tsrsync snapshots ${root}\n`);
     return 0;
   } finally {
+    await daemon.close();
     if (!keep) rmSync(work, { recursive: true, force: true });
   }
 }
