@@ -316,6 +316,28 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
     expect(pull.ref.code).toBe(0);
   });
 
+  it.each([27, 29, 30, 31])(
+    'auth at protocol %i (the digest each protocol uses)',
+    { timeout: 30_000 },
+    async (proto) => {
+      const env = { RSYNC_PASSWORD: 'pw-bob', USER: 'bob' };
+      const good = await runRsync(
+        ['-a', `--protocol=${proto}`, `${src}/site/`, ours.url('locked', `p${proto}`)],
+        { env },
+      );
+      expect(good.stderr).toBe('');
+      expect(good.code).toBe(0);
+      const bad = await runRsync(
+        ['-a', `--protocol=${proto}`, `${src}/site/`, ours.url('locked', `p${proto}`)],
+        {
+          env: { ...env, RSYNC_PASSWORD: 'pw-carol' },
+        },
+      );
+      expect(bad.code).toBe(5);
+      expect(bad.stderr).toContain('@ERROR: auth failed on module locked');
+    },
+  );
+
   it('read only and write only modules refuse the other direction', { timeout: 30_000 }, async () => {
     const push = await both(['-a', `${src}/site/`, '%D/pub/x']);
     expect(push.ref.code).not.toBe(0);
