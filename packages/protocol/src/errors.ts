@@ -120,7 +120,12 @@ export class ShortRead extends Error {
   /** Bytes that were available. */
   readonly available: number;
   constructor(needed: number, available: number) {
+    // thrown for flow control on every partial frame: no stack trace (its capture was 2.5 %
+    // of a 100,000-file local copy's CPU)
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`short read: needed ${needed} bytes, ${available} available`);
+    Error.stackTraceLimit = limit;
     this.needed = needed;
     this.available = available;
   }
