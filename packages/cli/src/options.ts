@@ -8,6 +8,7 @@ import {
   ARCHIVE,
   cvsRules,
   makeOptions,
+  parseChmod,
   parseFilterRule,
   ruleFileLines,
   simpleRule,
@@ -117,6 +118,7 @@ export function parseCli(
     ...bool('links', 'l', 'links', 'no-l'),
     ...bool('perms', 'p', 'perms', 'no-p'),
     flag('executability', 'E', () => (t.executability = true)),
+    val('chmod', undefined, (v) => addChmod(t, v)),
     ...bool('times', 't', 'times', 'no-t'),
     ...bool('omit-dir-times', 'O', 'omitDirTimes', 'no-O'),
     ...bool('omit-link-times', 'J', 'omitLinkTimes', 'no-J'),
@@ -237,6 +239,13 @@ export function parseCli(
   if (t.partialDir !== undefined && t.inplace)
     throw new UsageError('--inplace cannot be used with --partial-dir');
   return c;
+}
+
+/** --chmod (options.c): each spec's rules follow the earlier ones; the umask is read now, as rsync does. */
+function addChmod(t: TransferOptions, spec: string): void {
+  const rules = parseChmod(spec, process.umask());
+  if (!rules) throw new UsageError(`Invalid argument passed to --chmod (${spec})`);
+  t.chmod = [...(t.chmod ?? []), ...rules];
 }
 
 function addAltDest(t: TransferOptions, kind: 'link' | 'compare' | 'copy', dir: string): void {

@@ -21,6 +21,7 @@ export * from './daemon/index.js';
 // end daemon
 // transfer engine
 export * from './options/transfer-options.js';
+export * from './options/chmod.js';
 export * from './options/server-args.js';
 export * from './filter/index.js';
 export * from './session/data-in.js';

@@ -67,7 +67,8 @@ export async function localCopy(p: LocalCopyOptions): Promise<TransferResult> {
       input,
       out,
       settings,
-      options: o,
+      // the sender alone applies --chmod (pipe.c:local_child() clears it in the child)
+      options: { ...o, chmod: undefined },
       dest: p.dest,
       reporter: p.reporter,
       localServer: true,

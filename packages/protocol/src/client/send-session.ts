@@ -86,6 +86,7 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
       numericIds: o.numericIds,
       names: new IdNameLookup(),
       mungeLinks: o.mungeLinks,
+      chmod: o.chmod,
     },
     flist: flistOptionsFor(o, s),
     fileSum: o.checksum ? (e) => wholeFileSum(e, s) : undefined,

@@ -16,6 +16,7 @@ import {
 } from '../daemon/codec.js';
 import { EXIT } from '../errors.js';
 import { parseFilterRule, simpleRule, type FilterRule } from '../filter/rules.js';
+import { parseChmod } from '../options/chmod.js';
 import { parseServerArgs, ServerArgsError, type ServerInvocation } from '../options/parse-server-args.js';
 import { serveSession, type ReceiveRun } from '../server/serve.js';
 import { ByteReader } from '../transport/byte-reader.js';
@@ -178,6 +179,20 @@ export async function handleConnection(
     // tsrsync never chroots: symlinks are munged unless the module says `munge symlinks = no`
     // (rsync's default without chroot; see README, daemon)
     inv.options.mungeLinks = m.mungeSymlinks ?? true;
+    // clientserver.c:rsync_module(): `outgoing chmod` when sending, `incoming chmod` when
+    // receiving, after any rules of the client's; rsync only logs a bad one, we refuse
+    const chmodSpec = inv.amSender ? m.outgoingChmod : m.incomingChmod;
+    if (chmodSpec) {
+      const rules = parseChmod(chmodSpec, process.umask());
+      if (rules) {
+        inv.options.chmod = [...(inv.options.chmod ?? []), ...rules];
+        if (!inv.amSender) inv.options.daemonChmod = rules;
+      } else {
+        const what = `Invalid "${inv.amSender ? 'outgoing' : 'incoming'} chmod" directive: ${chmodSpec}`;
+        hooks.log(what);
+        refuse ??= { message: `rsync: ${what}`, code: EXIT.SYNTAX };
+      }
+    }
     if (m.timeout > 0 && (inv.options.timeout === 0 || inv.options.timeout > m.timeout))
       inv.options.timeout = m.timeout;
     // rsync's daemon run by root switches to the module's uid (default nobody) and so cannot

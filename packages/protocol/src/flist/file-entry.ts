@@ -26,6 +26,7 @@ import {
   XMIT,
 } from '../constants.js';
 import { ProtocolError, ShortRead } from '../errors.js';
+import { tweakMode, type ChmodRule } from '../options/chmod.js';
 import type { WireReader } from '../wire/reader.js';
 import type { WireWriter } from '../wire/writer.js';
 import { bytesEqual, checkReceivedName, decodeUtf8, dirnameOf, encodeUtf8 } from './names.js';
@@ -118,6 +119,8 @@ export interface FlistOptions {
   preserveXattrs?: boolean;
   /** Bound on entries per decoder (default LIMITS.MAX_FLIST_ENTRIES). */
   maxEntries?: number;
+  /** Decoder: --chmod rules applied to each received mode (flist.c:recv_file_entry()). */
+  chmod?: readonly ChmodRule[] | undefined;
 }
 
 export function isDir(mode: number): boolean {
@@ -376,6 +379,9 @@ export class FileListDecoder {
       }
       st.mode = m;
     }
+    // flist.c:recv_file_entry() tweaks the remembered mode itself, so an entry sent
+    // with XMIT_SAME_MODE starts from the previous entry's tweaked mode
+    if (o.chmod && st.mode !== 0 && !isLink(st.mode)) st.mode = tweakMode(st.mode, o.chmod);
     const mode = st.mode;
     entry.mode = mode;
     if (o.preserveAtimes && !isDir(mode)) {

@@ -4,6 +4,7 @@
  * from its command line, a server from the argument vector it received.
  */
 import type { FilterRule } from '../filter/rules.js';
+import type { ChmodRule } from './chmod.js';
 
 export type DeleteMode = 'before' | 'during' | 'delay' | 'after';
 export type CompressName = 'zlib' | 'zlibx' | 'zstd' | 'lz4' | 'none';
@@ -79,6 +80,14 @@ export interface TransferOptions {
   mungeLinks: boolean;
   /** Received files lose their set-user-ID and set-group-ID bits (a root daemon's module run as another user). */
   stripSetId: boolean;
+  /**
+   * --chmod rules (several accumulate), and a daemon module's `incoming chmod` /
+   * `outgoing chmod`: applied to the modes of the file list this side builds or
+   * receives (never sent to the other side). undefined = none.
+   */
+  chmod: ChmodRule[] | undefined;
+  /** A daemon module's `incoming chmod`, applied once more to the mode a received file is given. */
+  daemonChmod: ChmodRule[] | undefined;
   /** --bwlimit KiB/s (0 = none). */
   bwlimit: number;
   modifyWindow: number;
@@ -142,6 +151,8 @@ export const DEFAULT_OPTIONS: Readonly<TransferOptions> = Object.freeze({
   timeout: 0,
   mungeLinks: false,
   stripSetId: false,
+  chmod: undefined,
+  daemonChmod: undefined,
   bwlimit: 0,
   modifyWindow: 0,
   listOnly: false,

@@ -2,6 +2,7 @@
  * Attribute handling on the receiving side: rsync.c:dest_mode(),
  * set_file_attrs(); generator.c:itemize(), unchanged_attrs().
  */
+import { tweakMode, type ChmodRule } from '../options/chmod.js';
 import type { StatLike } from '../local/stat.js';
 import { ITEM, S_IFMT } from '../constants.js';
 import { isDir, isLink, isReg } from '../flist/file-entry.js';
@@ -127,7 +128,7 @@ export function setFileAttrs(
   st: StatLike | undefined,
   opts: { accurateTime?: boolean; mode?: number } = {},
 ): number {
-  const mode = stripSetId(ctx.o, e.mode, opts.mode ?? e.mode);
+  const mode = finalMode(ctx.o, e.mode, opts.mode ?? e.mode);
   if (ctx.o.dryRun) return 0;
   const cur = st ?? ctx.dest.lstat(rel);
   if (!cur) {
@@ -201,10 +202,21 @@ export function setTempAttrs(ctx: ReceiveContext, fd: number, e: ListEntry): voi
     }
   }
   if (o.times) fs.futimesSync(fd, Date.now() / 1000, toLibuvTime(e.mtime, e.mtimeNsec ?? 0));
-  fs.fchmodSync(fd, stripSetId(o, e.mode, e.mode) & CHMOD_BITS);
+  fs.fchmodSync(fd, finalMode(o, e.mode, e.mode) & CHMOD_BITS);
 }
 
-/** A file's mode without set-user/group-ID bits when the options say so (directories keep theirs). */
-function stripSetId(o: { stripSetId: boolean }, type: number, mode: number): number {
-  return o.stripSetId && !isDir(type) ? mode & ~0o6000 : mode;
+/**
+ * The mode a file is finally given: a daemon module's `incoming chmod` once more
+ * (rsync.c:set_file_attrs() with daemon_chmod_modes), then without set-user/group-ID
+ * bits when the options say so (directories keep theirs).
+ */
+function finalMode(
+  o: { stripSetId: boolean; daemonChmod: readonly ChmodRule[] | undefined },
+  type: number,
+  mode: number,
+): number {
+  let m = mode;
+  if (o.daemonChmod && !isLink(type))
+    m = (m & ~CHMOD_BITS) | (tweakMode((type & ~CHMOD_BITS) | (m & CHMOD_BITS), o.daemonChmod) & CHMOD_BITS);
+  return o.stripSetId && !isDir(type) ? m & ~0o6000 : m;
 }

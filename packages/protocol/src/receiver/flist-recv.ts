@@ -19,7 +19,9 @@ import { flistOptionsFor } from '../flist/flist-options.js';
 import type { ReceiveContext } from './context.js';
 
 export function flistOptions(ctx: ReceiveContext): FlistOptions {
-  return flistOptionsFor(ctx.o, ctx.s);
+  // the receiving side applies its own --chmod rules (or a daemon's `incoming chmod`)
+  // to what it reads; a local copy's receiver has none (pipe.c:local_child())
+  return { ...flistOptionsFor(ctx.o, ctx.s), chmod: ctx.o.chmod };
 }
 
 export class FlistReceiver {

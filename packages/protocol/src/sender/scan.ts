@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { EncodableEntry } from '../flist/file-entry.js';
 import { isDir, isLink, isReg } from '../flist/file-entry.js';
 import type { IdNameLookup } from '../local/id-names.js';
+import { tweakMode, type ChmodRule } from '../options/chmod.js';
 
 /** An entry to send, with where it lives locally. */
 export interface SendEntry extends EncodableEntry {
@@ -30,6 +31,8 @@ export interface ScanOptions {
   names: IdNameLookup;
   /** Strip the munge prefix from symlink targets (flist.c:readlink_stat() with munge_symlinks). */
   mungeLinks?: boolean | undefined;
+  /** --chmod / a module's `outgoing chmod`: applied to the modes sent (flist.c:send_file_name()). */
+  chmod?: readonly ChmodRule[] | undefined;
 }
 
 /** syscall.c: SYMLINK_PREFIX. */
@@ -85,6 +88,9 @@ export function entryFromStat(abs: Buffer, name: Uint8Array, st: fs.BigIntStats,
   // flist.c:make_file(): the identity of a file that may be hard-linked
   const linkable = o.protocol >= 28 ? !isDir(mode) && st.nlink > 1n : isReg(mode);
   if (o.hardLinks && linkable) e.hardLink = { dev: Number(st.dev), ino: Number(st.ino) };
+  // flist.c:send_file_name(): the sender's chmod rules change what it lists, never a
+  // symlink or a mode-0 entry
+  if (o.chmod && mode !== 0 && !isLink(mode)) e.mode = tweakMode(mode, o.chmod);
   return e;
 }
 
