@@ -454,6 +454,46 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
     },
   );
 
+  it(
+    'a pushed symlink to outside, then a push through it: nothing is written outside',
+    { timeout: 30_000 },
+    async () => {
+      const outside = path.join(work, 'outside');
+      await fsp.mkdir(outside, { recursive: true });
+      const a = path.join(work, 'evil-a');
+      const b = path.join(work, 'evil-b/evil');
+      await fsp.mkdir(a, { recursive: true });
+      await fsp.mkdir(b, { recursive: true });
+      await fsp.symlink(outside, path.join(a, 'evil'));
+      await fsp.writeFile(path.join(b, 'x'), 'pwned');
+      // `up` keeps symlinks verbatim (munge symlinks = no): the worst case
+      expect((await runRsync(['-a', `${a}/`, ours.url('up', 'ev')])).code).toBe(0);
+      expect(await fsp.readlink(path.join(dirs.ours, 'up/ev/evil'))).toBe(outside);
+      const r = await runRsync(['-a', `${path.dirname(b)}/`, ours.url('up', 'ev')]);
+      expect(r.code).toBe(0);
+      expect(await fsp.readdir(outside)).toEqual([]);
+      expect(readFileSync(path.join(dirs.ours, 'up/ev/evil/x'), 'utf8')).toBe('pwned');
+    },
+  );
+
+  it('munging with a /rsyncd-munged/ directory on the host is refused', { timeout: 30_000 }, async () => {
+    if (process.geteuid?.() !== 0) {
+      // only root can create it at the filesystem root; nothing to check as another user
+      expect(process.geteuid?.()).not.toBe(0);
+      return;
+    }
+    await fsp.mkdir('/rsyncd-munged');
+    try {
+      const r = await runRsync(['-a', `${src}/site/`, ours.url('munged', 'x')]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain('@ERROR: daemon security issue -- contact admin');
+      const ok = await runRsync(['-a', `${src}/site/`, ours.url('up', 'notmunged')]);
+      expect(ok.code).toBe(0);
+    } finally {
+      await fsp.rmdir('/rsyncd-munged');
+    }
+  });
+
   it('post-xfer exec sees the environment rsync gives it', { timeout: 30_000 }, async () => {
     const r = await both(['-a', `${src}/site/`, '%D/hk/hooked']);
     expect(r.ours.code).toBe(0);

@@ -163,6 +163,12 @@ export async function handleConnection(
       await write('@ERROR: chdir failed\n');
       return;
     }
+    // clientserver.c:rsync_module(): munged links point into /rsyncd-munged/, which must not exist
+    if ((m.mungeSymlinks ?? true) && fs.existsSync('/rsyncd-munged/')) {
+      hooks.log('Symlink munging is unsafe when a /rsyncd-munged/ directory exists.');
+      await write('@ERROR: daemon security issue -- contact admin\n');
+      return;
+    }
     await write('@RSYNCD: OK\n');
     const args = await readArgs(reader, protocol >= 30 ? '\0' : '\n');
     clearTimeout(timer);
