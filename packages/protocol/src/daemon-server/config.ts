@@ -5,9 +5,11 @@
  * Parameters before the first section are global: the daemon-only ones
  * (port, address, motd file, pid file, log file) and defaults for every
  * module. Unknown keys are warnings with their line number, as rsync warns.
+ * Unlike rsync, a value it would ignore with a log line (a bad boolean or
+ * number, an empty name, `&include`) is an error here.
  */
 export interface AuthUser {
-  /** A user name pattern, or a group pattern when `group`. */
+  /** A user name pattern, or `@` and a group pattern (then `group` is true). */
   name: string;
   group: boolean;
   access: 'ro' | 'rw' | 'deny' | 'default';
@@ -67,10 +69,10 @@ export class RsyncdConfError extends Error {
   }
 }
 
-type Kind = 'str' | 'bool' | 'int' | 'list' | 'multi';
-/** Module parameters we act on: normalized key -> [field, kind]. */
+type Kind = 'str' | 'path' | 'bool' | 'bool3' | 'int' | 'list' | 'multi';
+/** Module parameters we act on: normalized key -> [field, kind] (daemon-parm.txt, Locals). */
 const MODULE_KEYS: Record<string, [keyof ModuleConfig, Kind]> = {
-  path: ['path', 'str'],
+  path: ['path', 'path'],
   comment: ['comment', 'str'],
   list: ['list', 'bool'],
   readonly: ['readOnly', 'bool'],
@@ -89,8 +91,8 @@ const MODULE_KEYS: Record<string, [keyof ModuleConfig, Kind]> = {
   timeout: ['timeout', 'int'],
   prexferexec: ['preXferExec', 'str'],
   postxferexec: ['postXferExec', 'str'],
-  usechroot: ['useChroot', 'bool'],
-  mungesymlinks: ['mungeSymlinks', 'bool'],
+  usechroot: ['useChroot', 'bool3'],
+  mungesymlinks: ['mungeSymlinks', 'bool3'],
   uid: ['uid', 'str'],
   gid: ['gid', 'str'],
   incomingchmod: ['incomingChmod', 'str'],
@@ -100,17 +102,17 @@ const MODULE_KEYS: Record<string, [keyof ModuleConfig, Kind]> = {
   snapshotroot: ['snapshotRoot', 'str'],
   snapshotkeep: ['snapshotKeep', 'str'],
 };
-const GLOBAL_KEYS: Record<string, 'port' | 'address' | 'motdFile' | 'pidFile' | 'logFile'> = {
+type GlobalField = 'port' | 'address' | 'motdFile' | 'pidFile' | 'logFile';
+const GLOBAL_KEYS: Record<string, GlobalField> = {
   port: 'port',
   address: 'address',
   motdfile: 'motdFile',
   pidfile: 'pidFile',
   logfile: 'logFile',
 };
-/** rsync parameters accepted and not acted on (daemon-parm.txt). */
+/** rsync parameters with no effect on what tsrsync serves: accepted silently. */
 const IGNORED = new Set(
   [
-    'auth users', // handled separately
     'lock file',
     'numeric ids',
     'reverse lookup',
@@ -120,24 +122,46 @@ const IGNORED = new Set(
     'log format',
     'syslog facility',
     'syslog tag',
-    'fake super',
+    'socket options',
+    'listen backlog',
+    'max verbosity',
+    'open noatime',
+    'ignore nonreadable',
+    'name',
+  ].map(norm),
+);
+/** rsync parameters that change what rsync would do, and that tsrsync ignores: warned about. */
+const UNSUPPORTED = new Set(
+  [
+    'auth digest',
     'charset',
+    'daemon chroot',
+    'daemon uid',
+    'daemon gid',
+    'early exec',
+    'fake super',
+    'insecure links',
+    'name converter',
+    'proxy protocol',
+    'proxy protocol hosts',
+    'temp dir',
+  ].map(norm),
+);
+/** Daemon-wide parameters (daemon-parm.txt, Globals), ignored in a module as rsync does. */
+const GLOBAL_ONLY = new Set([
+  ...Object.keys(GLOBAL_KEYS),
+  ...[
     'daemon chroot',
     'daemon uid',
     'daemon gid',
     'socket options',
     'listen backlog',
     'proxy protocol',
-    'max verbosity',
-    'open noatime',
-    'early exec',
-    'name converter',
-    'temp dir',
-    'exclude from',
-    'include from',
+    'proxy protocol hosts',
   ].map(norm),
-);
+]);
 
+/** loadparm.c: strwiEQ() compares without case and whitespace; we also drop `_` and `-`. */
 function norm(key: string): string {
   return key.toLowerCase().replace(/[\s_-]+/g, '');
 }
@@ -179,44 +203,62 @@ function defaults(name: string, line: number): ModuleConfig {
   };
 }
 
-/** loadparm.c: set_boolean(). */
-function parseBool(v: string): boolean | undefined {
-  const s = v.toLowerCase();
+/** loadparm.c: set_boolean() (yes/true/1, no/false/0; on/off too); `unset` for a BOOL3. */
+function parseBool(v: string, allowUnset: boolean): boolean | null | undefined {
+  const s = v.toLowerCase().replace(/\s+/g, '');
   if (['yes', 'true', 'on', '1'].includes(s)) return true;
   if (['no', 'false', 'off', '0'].includes(s)) return false;
+  if (allowUnset && (s === 'unset' || s === '-1')) return null;
   return undefined;
 }
 
-/** `auth users = joe:rw, @staff:ro bob` (clientserver.c: auth_server() access suffixes). */
-export function parseAuthUsers(v: string): AuthUser[] {
-  const out: AuthUser[] = [];
-  for (const w of v.split(/[\s,]+/)) {
-    if (w === '') continue;
-    const c = w.lastIndexOf(':');
-    let access: AuthUser['access'] = 'default';
-    let name = w;
-    if (c > 0) {
-      const a = w.slice(c + 1).toLowerCase();
-      if (a === 'ro' || a === 'rw' || a === 'deny') {
-        access = a;
-        name = w.slice(0, c);
-      }
-    }
-    const group = name.startsWith('@');
-    out.push({ name: group ? name.slice(1) : name, group, access });
-  }
-  return out;
+/** util1.c: conf_strtok(): words split on spaces and commas, or on commas alone after a leading comma. */
+export function confWords(v: string): string[] {
+  const s = v.trimStart();
+  if (s.startsWith(','))
+    return s
+      .slice(1)
+      .split(',')
+      .map((w) => w.trim())
+      .filter((w) => w !== '');
+  return s.split(/[\s,]+/).filter((w) => w !== '');
 }
 
-/** Physical lines joined at trailing backslashes, with the line number each starts on. */
-function logicalLines(text: string): { n: number; text: string }[] {
-  const raw = text.split(/\r?\n/);
+/**
+ * `auth users = joe:rw, @staff:ro bob` (authenticate.c: auth_server()): the
+ * name ends at the first `:`; after it `d...` is deny, `ro`/`rw` set the
+ * access (any case), anything else is the module's default.
+ */
+export function parseAuthUsers(v: string): AuthUser[] {
+  return confWords(v).map((w) => {
+    const c = w.indexOf(':');
+    const name = c < 0 ? w : w.slice(0, c);
+    const opt = c < 0 ? '' : w.slice(c + 1, c + 3).toLowerCase();
+    const access: AuthUser['access'] = opt.startsWith('d')
+      ? 'deny'
+      : opt === 'ro' || opt === 'rw'
+        ? opt
+        : 'default';
+    return { name, group: name.startsWith('@'), access };
+  });
+}
+
+/**
+ * params.c: Parse(): the file's statements with the line each starts on.
+ * Blank and comment lines end at their newline; a section header or a
+ * parameter whose last non-blank character is `\` goes on to the next line
+ * (taken as it is, leading blanks included). Carriage returns are dropped.
+ */
+function statements(text: string): { n: number; text: string }[] {
+  const raw = text.replace(/\r/g, '').split('\n');
   const out: { n: number; text: string }[] = [];
   for (let i = 0; i < raw.length; i++) {
     const n = i + 1;
-    let t = raw[i]!;
-    while (t.endsWith('\\') && i + 1 < raw.length) t = t.slice(0, -1) + raw[++i]!;
-    out.push({ n, text: t });
+    // a stray leading backslash is skipped (params.c: "Bogus backslash")
+    let t = raw[i]!.trimStart().replace(/^\\\s*/, '');
+    if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
+    while (/\\\s*$/.test(t) && i + 1 < raw.length) t = t.replace(/\\\s*$/, '') + raw[++i]!;
+    out.push({ n, text: t.trim() });
   }
   return out;
 }
@@ -231,48 +273,56 @@ export function parseRsyncdConf(text: string, fileName: string): DaemonConfig {
     modules: [],
     warnings: [],
   };
+  const fail = (n: number, msg: string) => new RsyncdConfError(fileName, n, msg);
+  const warn = (line: number, message: string) => cfg.warnings.push({ line, message });
+  // loadparm.c: init_section(): a new module starts from the global values set so far
   const global = defaults('', 0);
-  const globalSet = new Set<keyof ModuleConfig>();
-  const setInModule: Map<ModuleConfig, Set<keyof ModuleConfig>> = new Map();
   let cur: ModuleConfig | undefined;
-  for (const { n, text: line } of logicalLines(text)) {
-    const t = line.trim();
-    if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
+  for (const { n, text: t } of statements(text)) {
     if (t.startsWith('[')) {
+      // params.c: Section(): the name up to `]`, blanks squeezed; the rest of the line is ignored
       const end = t.indexOf(']');
-      if (end < 0) throw new RsyncdConfError(fileName, n, `missing ']' in section header: ${t}`);
-      const name = t.slice(1, end).trim();
-      if (name === '' || name.includes('/'))
-        throw new RsyncdConfError(fileName, n, `invalid module name: [${name}]`);
-      if (name === 'global') {
+      if (end < 0) throw fail(n, `badly formed section header: ${t}`);
+      const name = t.slice(1, end).trim().replace(/\s+/g, ' ');
+      if (name === '') throw fail(n, 'empty section name');
+      if (norm(name) === 'global') {
         cur = undefined;
         continue;
       }
-      const dup = cfg.modules.findIndex((m) => m.name === name);
-      if (dup >= 0) {
-        cfg.warnings.push({ line: n, message: `module [${name}] defined again; the later definition wins` });
-        cfg.modules.splice(dup, 1);
+      // loadparm.c: do_section()
+      if (name.includes('/')) throw fail(n, `invalid module name: [${name}]`);
+      // loadparm.c: add_a_section(): a name seen before (strwiEQ) goes on with that module
+      cur = cfg.modules.find((m) => norm(m.name) === norm(name));
+      if (cur)
+        warn(
+          n,
+          `module [${name}] defined again (line ${cur.line}); its parameters are merged, the later ones win`,
+        );
+      else {
+        cur = { ...structuredClone(global), name, line: n };
+        cfg.modules.push(cur);
       }
-      cur = { ...structuredClone(global), name, line: n };
-      setInModule.set(cur, new Set());
-      cfg.modules.push(cur);
       continue;
     }
+    if (t.startsWith('&')) throw fail(n, `directives (${t.split(/[\s=]/)[0]}) are not supported`);
     const eq = t.indexOf('=');
     if (eq < 0) {
-      cfg.warnings.push({ line: n, message: `ignoring a line without '=': ${t}` });
+      warn(n, `ignoring a badly formed line: ${t}`);
       continue;
     }
-    const key = norm(t.slice(0, eq));
+    const label = t.slice(0, eq).trim().replace(/\s+/g, ' ');
+    if (label === '') throw fail(n, 'empty parameter name');
+    const key = norm(label);
     const value = t.slice(eq + 1).trim();
-    if (!cur && key in GLOBAL_KEYS) {
-      const f = GLOBAL_KEYS[key]!;
-      if (f === 'port') {
-        const p = Number(value);
-        if (!Number.isInteger(p) || p < 0 || p > 65535)
-          throw new RsyncdConfError(fileName, n, `bad port: ${value}`);
-        cfg.port = p;
-      } else cfg[f] = value;
+    if (cur && GLOBAL_ONLY.has(key)) {
+      // loadparm.c: do_parameter()
+      warn(n, `global parameter "${label}" found in module section, ignored`);
+      continue;
+    }
+    const g = Object.hasOwn(GLOBAL_KEYS, key) ? GLOBAL_KEYS[key] : undefined;
+    if (g !== undefined) {
+      if (g === 'port') cfg.port = parseInteger(value, 65535, () => fail(n, `bad port: ${value}`));
+      else cfg[g] = value;
       continue;
     }
     const target = cur ?? global;
@@ -280,43 +330,50 @@ export function parseRsyncdConf(text: string, fileName: string): DaemonConfig {
       target.authUsers = parseAuthUsers(value);
       continue;
     }
-    const spec = MODULE_KEYS[key];
+    const spec = Object.hasOwn(MODULE_KEYS, key) ? MODULE_KEYS[key] : undefined;
     if (!spec) {
-      if (!IGNORED.has(key))
-        cfg.warnings.push({ line: n, message: `unknown parameter "${t.slice(0, eq).trim()}"` });
+      if (UNSUPPORTED.has(key)) warn(n, `parameter "${label}" is not supported by tsrsync and is ignored`);
+      else if (!IGNORED.has(key)) warn(n, `unknown parameter "${label}"`);
       continue;
     }
     const [field, kind] = spec;
     const rec = target as unknown as Record<string, unknown>;
     switch (kind) {
-      case 'bool': {
-        const b = parseBool(value);
-        if (b === undefined)
-          throw new RsyncdConfError(fileName, n, `bad boolean for ${t.slice(0, eq).trim()}: ${value}`);
-        rec[field] = b;
+      case 'bool':
+      case 'bool3': {
+        const b = parseBool(value, kind === 'bool3');
+        if (b === undefined) throw fail(n, `bad boolean for ${label}: ${value}`);
+        // an unset BOOL3 is the default
+        rec[field] = b ?? (defaults('', 0) as unknown as Record<string, unknown>)[field];
         break;
       }
-      case 'int': {
-        const i = Number(value);
-        if (!Number.isInteger(i) || i < 0)
-          throw new RsyncdConfError(fileName, n, `bad number for ${t.slice(0, eq).trim()}: ${value}`);
-        rec[field] = i;
+      case 'int':
+        rec[field] = parseInteger(value, Number.MAX_SAFE_INTEGER, () =>
+          fail(n, `bad number for ${label}: ${value}`),
+        );
         break;
-      }
       case 'list':
         rec[field] = value.split(/[\s,]+/).filter((w) => w !== '');
         break;
       case 'multi':
         rec[field] = value === '' ? [] : [value];
         break;
+      case 'path':
+        // loadparm.c: do_parameter(), P_PATH: trailing slashes go, a lone "/" stays
+        rec[field] = value.replace(/(?<=.)\/+$/, '');
+        break;
       default:
         rec[field] = value;
     }
-    (cur ? setInModule.get(cur)! : globalSet).add(field);
   }
-  for (const m of cfg.modules) {
-    if (m.path === '') throw new RsyncdConfError(fileName, m.line, `module [${m.name}] has no path`);
-    if (m.path.length > 1) m.path = m.path.replace(/\/+$/, '');
-  }
+  for (const m of cfg.modules) if (m.path === '') throw fail(m.line, `module [${m.name}] has no path`);
   return cfg;
+}
+
+/** A non-negative decimal integer (rsync's atoi() takes anything; we refuse what is not a number). */
+function parseInteger(v: string, max: number, err: () => Error): number {
+  if (!/^\d+$/.test(v)) throw err();
+  const i = Number(v);
+  if (i > max) throw err();
+  return i;
 }

@@ -1,11 +1,12 @@
 /**
- * A module's secrets file (authenticate.c: get_secret()): `user:password`
- * or `@group:password` lines; `#` comments. With `strict modes` the file
- * must not be readable by others, and must be owned by root when the
- * daemon runs as root.
+ * A module's secrets file (authenticate.c: check_secret()): `user:password`
+ * and `@group:password` lines; a line ends at its first CR or LF, and the
+ * first line for a name is the one that counts. Other lines (comments among
+ * them: no user name starts with `#`) never match.
  */
 import fs from 'node:fs';
 
+/** Reads `file`; with `strictModes` refuses one others can use, or one not root's when `isRoot`. */
 export function readSecrets(file: string, strictModes: boolean, isRoot: boolean): Map<string, string> {
   let fd: number;
   try {
@@ -16,21 +17,20 @@ export function readSecrets(file: string, strictModes: boolean, isRoot: boolean)
     );
   }
   try {
+    // authenticate.c: check_secret(): the checks are on the opened file, not on its name
     if (strictModes) {
       const st = fs.fstatSync(fd);
       if ((st.mode & 0o006) !== 0)
-        throw new Error(`secrets file ${file} must not be other-accessible (see strict modes option)`);
+        throw new Error('secrets file must not be other-accessible (see strict modes option)');
       if (isRoot && st.uid !== 0)
-        throw new Error(`secrets file ${file} must be owned by root when running as root (see strict modes)`);
+        throw new Error('secrets file must be owned by root when running as root (see strict modes)');
     }
     const out = new Map<string, string>();
     for (const raw of fs.readFileSync(fd, 'utf8').split('\n')) {
-      const line = raw.replace(/\r$/, '');
-      if (line === '' || line.startsWith('#')) continue;
+      const line = raw.split('\r')[0]!;
       const c = line.indexOf(':');
-      if (c <= 0) continue;
+      if (c <= 0 || line.startsWith('#')) continue;
       const name = line.slice(0, c);
-      // the first line for a name counts, as in get_secret()
       if (!out.has(name)) out.set(name, line.slice(c + 1));
     }
     return out;
