@@ -17,7 +17,15 @@ let daemon: TsrsyncDaemon;
 beforeAll(async () => {
   const work = await makeTempDir('tsrsync-dauth-');
   daemon = await startTsrsyncDaemon({
-    modules: { sec: { path: path.join(work), authUsers: ['joe'], secrets: { joe: 'sésame-42' } } },
+    modules: {
+      sec: { path: path.join(work), authUsers: ['joe'], secrets: { joe: 'sésame-42' } },
+      // the daemon user (primary group daemon) by a group rule; root by its own line only
+      grp: {
+        path: path.join(work),
+        authUsers: ['@daemon:ro', 'root'],
+        secrets: { '@daemon': 'group-pw', daemon: 'user-pw', root: 'root-pw', '@root': 'root-group-pw' },
+      },
+    },
   });
 });
 afterAll(async () => {
@@ -26,7 +34,12 @@ afterAll(async () => {
 });
 
 /** Connects, offers `digests`, asks for module `sec`, answers the challenge with `answer`; returns the daemon's reply line. */
-async function login(greeting: string, answer: (challenge: string) => string): Promise<string> {
+async function login(
+  greeting: string,
+  answer: (challenge: string) => string,
+  module = 'sec',
+  user = 'joe',
+): Promise<string> {
   const sock = net.connect({ host: '127.0.0.1', port: daemon.port });
   sock.on('error', () => undefined);
   let buf = '';
@@ -55,10 +68,10 @@ async function login(greeting: string, answer: (challenge: string) => string): P
   try {
     expect(await next()).toMatch(/^@RSYNCD: 32\.0 /);
     sock.write(`${greeting}\n`);
-    sock.write('sec\n');
+    sock.write(`${module}\n`);
     const ch = await next();
     expect(ch).toMatch(/^@RSYNCD: AUTHREQD [A-Za-z0-9+/]{22}$/);
-    sock.write(`joe ${answer(ch.slice('@RSYNCD: AUTHREQD '.length))}\n`);
+    sock.write(`${user} ${answer(ch.slice('@RSYNCD: AUTHREQD '.length))}\n`);
     return await next();
   } finally {
     sock.destroy();
@@ -100,5 +113,21 @@ it(
     expect(await login('@RSYNCD: 29.0', (ch) => hash('md5', 'sésame-42', ch))).toBe(
       '@ERROR: auth failed on module sec',
     );
+  },
+);
+
+it(
+  "group passwords: the matched group rule's @group line or the user's own line (check_secret())",
+  { timeout: 15_000 },
+  async () => {
+    const md5 = (pw: string) => (ch: string) => hash('md5', pw, ch);
+    const g = '@RSYNCD: 31.0 md5';
+    expect(await login(g, md5('group-pw'), 'grp', 'daemon')).toBe('@RSYNCD: OK');
+    expect(await login(g, md5('user-pw'), 'grp', 'daemon')).toBe('@RSYNCD: OK');
+    // root matched by its user rule: its group's line does not count
+    expect(await login(g, md5('root-pw'), 'grp', 'root')).toBe('@RSYNCD: OK');
+    expect(await login(g, md5('root-group-pw'), 'grp', 'root')).toBe('@ERROR: auth failed on module grp');
+    // a user no rule names
+    expect(await login(g, md5('group-pw'), 'grp', 'nobody')).toBe('@ERROR: auth failed on module grp');
   },
 );

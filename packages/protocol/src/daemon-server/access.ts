@@ -115,11 +115,26 @@ export function authUserAccess(
   user: string,
   groups: string[],
   users: AuthUser[],
-  _readOnly: boolean,
+  readOnly: boolean,
 ): AuthUser['access'] | undefined {
+  return authUserMatch(user, groups, users, readOnly)?.access;
+}
+
+/** The first `auth users` entry matching, and for a group entry the user's group it matched. */
+export function authUserMatch(
+  user: string,
+  groups: string[],
+  users: AuthUser[],
+  _readOnly: boolean,
+): { access: AuthUser['access']; group: string | undefined } | undefined {
   for (const u of users) {
     const pat = u.group && u.name.startsWith('@') ? u.name.slice(1) : u.name;
-    if (u.group ? groups.some((g) => wildMatch(pat, g)) : wildMatch(pat, user)) return u.access;
+    if (!u.group) {
+      if (wildMatch(pat, user)) return { access: u.access, group: undefined };
+      continue;
+    }
+    const g = groups.find((x) => wildMatch(pat, x));
+    if (g !== undefined) return { access: u.access, group: g };
   }
   return undefined;
 }

@@ -30,19 +30,31 @@ export interface DaemonServer {
   readonly active: number;
 }
 
+/** Each user's groups, primary first, as getgrouplist(3) gives them (from /etc/passwd and /etc/group). */
 function groupDb(): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  let text = '';
-  try {
-    text = fs.readFileSync('/etc/group', 'utf8');
-  } catch {
-    return m;
-  }
-  for (const line of text.split('\n')) {
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+  };
+  const byGid = new Map<string, string>();
+  const members: [string, string[]][] = [];
+  for (const line of read('/etc/group')) {
     const f = line.split(':');
     if (f.length < 4 || !f[0]) continue;
-    for (const u of f[3]!.split(',').filter((x) => x !== '')) m.set(u, [...(m.get(u) ?? []), f[0]]);
+    byGid.set(f[2]!, f[0]);
+    members.push([f[0], f[3]!.split(',').filter((x) => x !== '')]);
   }
+  for (const line of read('/etc/passwd')) {
+    const f = line.split(':');
+    const g = f.length >= 4 && f[0] ? byGid.get(f[3]!) : undefined;
+    if (g !== undefined) m.set(f[0]!, [g]);
+  }
+  for (const [g, users] of members)
+    for (const u of users) if (!(m.get(u) ?? []).includes(g)) m.set(u, [...(m.get(u) ?? []), g]);
   return m;
 }
 

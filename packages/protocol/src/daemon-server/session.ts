@@ -22,7 +22,7 @@ import { serveSession, type ReceiveRun } from '../server/serve.js';
 import { ByteReader } from '../transport/byte-reader.js';
 import type { Transport } from '../transport/transport.js';
 import type { DaemonConfig, ModuleConfig } from './config.js';
-import { authUserAccess, hostAllowed } from './access.js';
+import { authUserMatch, hostAllowed } from './access.js';
 import { checkResponse, makeChallenge } from './challenge.js';
 import { readSecrets } from './secrets.js';
 import { moduleArgPath, staysInside } from './sanitize.js';
@@ -132,17 +132,17 @@ export async function handleConnection(
       const answer = resp && sp > 0 ? resp.slice(sp + 1) : '';
       let ok = false;
       if (name !== '') {
-        const access = authUserAccess(name, hooks.groupsOf(name), m.authUsers, m.readOnly);
-        if (access !== undefined && access !== 'deny') {
+        const match = authUserMatch(name, hooks.groupsOf(name), m.authUsers, m.readOnly);
+        const access = match?.access;
+        if (match && access !== 'deny') {
           try {
             const secrets = m.secretsFile
               ? readSecrets(m.secretsFile, m.strictModes, process.geteuid?.() === 0)
               : new Map<string, string>();
-            const groups = hooks.groupsOf(name);
-            const pw =
-              secrets.get(name) ?? groups.map((g) => secrets.get(`@${g}`)).find((x) => x !== undefined);
             const digest = chooseServerDigest(peer.digests, protocol) as NegotiatedAuthDigest;
-            ok = pw !== undefined && checkResponse(challenge, pw, answer, digest);
+            // authenticate.c:check_secret(): the user's own line, and the matched group's line
+            const candidates = [secrets.get(name), match.group ? secrets.get(`@${match.group}`) : undefined];
+            ok = candidates.some((pw) => pw !== undefined && checkResponse(challenge, pw, answer, digest));
           } catch (e) {
             hooks.log(`auth failed on module ${m.name}: ${(e as Error).message}`);
           }
