@@ -10,7 +10,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
-import { REPO_ROOT, freePort, makeTempDir, removeTempDirs, rsyncBinary, runRsync } from './harness.js';
+import {
+  REPO_ROOT,
+  freePort,
+  makeTempDir,
+  removeTempDirs,
+  rsyncBinary,
+  runCommand,
+  runRsync,
+} from './harness.js';
 
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js');
 let work: string;
@@ -63,6 +71,18 @@ it('serves, logs, warns about unknown parameters with their line', { timeout: 20
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^mod\s/m);
   expect(readFileSync(path.join(work, 'tsrsyncd.log'), 'utf8')).toContain('module-list request from');
+});
+
+it('a port already in use: a clear message and exit 10', { timeout: 20_000 }, async () => {
+  const r = await runCommand(process.execPath, [
+    BIN,
+    'daemon',
+    `--config=${conf}`,
+    `--port=${port}`,
+    '--address=127.0.0.1',
+  ]);
+  expect(r.code).toBe(10);
+  expect(r.stderr).toContain(`tsrsync daemon: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`);
 });
 
 it(

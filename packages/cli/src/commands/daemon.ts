@@ -64,7 +64,20 @@ export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Pro
   for (const w of moduleWarnings(cfg)) io.err(`tsrsync daemon: warning: ${w}\n`);
   const logTo = logFile ?? cfg.logFile;
   const log = logTo ? logLine(logTo) : (line: string) => io.err(`${line}\n`);
-  const server = await startDaemon(cfg, { port, address, log });
+  // one session's stray error must not end the others (rsyncd has a process per client)
+  const stray = (e: unknown) => log(`internal error in a session: ${(e as Error)?.stack ?? String(e)}`);
+  process.on('unhandledRejection', stray);
+  process.on('uncaughtException', stray);
+  let server: DaemonServer;
+  try {
+    server = await startDaemon(cfg, { port, address, log });
+  } catch (e) {
+    // socket.c: open_socket_in() failing is RERR_SOCKETIO
+    io.err(
+      `tsrsync daemon: cannot listen on ${address ?? cfg.address ?? '0.0.0.0'}:${port ?? cfg.port ?? 873}: ${(e as Error).message}\n`,
+    );
+    return 10;
+  }
   if (cfg.pidFile) writeFileSync(cfg.pidFile, `${process.pid}\n`);
   log(`tsrsync ${VERSION} daemon listening on ${server.address}:${server.port}`);
   await new Promise<void>((resolve) => {
