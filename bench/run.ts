@@ -5,6 +5,7 @@ import { benchInflateLibs } from './delta/inflate-libs.js';
 import { benchPull } from './pull/pull.js';
 import { benchSnapshot } from './snapshot/snapshot.js';
 import { benchPush } from './push/push.js';
+import { benchDaemon } from './daemon/daemon.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -35,4 +36,8 @@ if (want('snapshot')) {
 if (want('push')) {
   console.log('\n## push to an rsync daemon, and local copies (tmpfs, median of 3)\n');
   await benchPush({ quick });
+}
+if (want('daemon')) {
+  console.log('\n## tsrsync daemon vs rsync --daemon, rsync 3.5.0 as the client (tmpfs, median of 3)\n');
+  await benchDaemon({ quick });
 }
