@@ -65,18 +65,31 @@ export class WireWriter {
 
   /** io.c:write_varint(): int32 in 1-5 bytes. */
   varint(v: number): this {
-    const b = [0, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+    const b = this.scratch;
+    b[0] = 0;
+    b[1] = v & 0xff;
+    b[2] = (v >>> 8) & 0xff;
+    b[3] = (v >>> 16) & 0xff;
+    b[4] = (v >>> 24) & 0xff;
     return this.emitVar(b, 4, 1);
   }
 
   /** io.c:write_varlong(): int64 (as a safe integer) in min..9 bytes. */
   varlong(v: number, min: number): this {
     checkSafe(v);
-    const b = new Array<number>(9).fill(0);
-    const x = BigInt.asUintN(64, BigInt(v));
-    for (let i = 0; i < 8; i++) b[i + 1] = Number((x >> BigInt(8 * i)) & 0xffn);
+    // two's complement halves without BigInt (ToUint32 is v mod 2^32 for any safe integer)
+    const lo = v >>> 0;
+    const hi = Math.floor(v / 0x100000000) >>> 0;
+    const b = this.scratch;
+    b[0] = 0;
+    for (let i = 0; i < 4; i++) {
+      b[i + 1] = (lo >>> (8 * i)) & 0xff;
+      b[i + 5] = (hi >>> (8 * i)) & 0xff;
+    }
     return this.emitVar(b, 8, min);
   }
+
+  private readonly scratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
 
   private emitVar(b: number[], width: number, min: number): this {
     let cnt = width;
