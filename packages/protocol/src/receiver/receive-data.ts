@@ -11,19 +11,32 @@ import type { ReceiveContext } from './context.js';
 
 const WRITE_BUF = 256 * 1024;
 
-/** Buffered positional writes; in place, blocks already at their offset are skipped. */
-/** One write buffer for all files: the receiver writes one file at a time. */
-const SHARED_BUF = Buffer.allocUnsafe(WRITE_BUF);
+/**
+ * One write buffer per receiving session: a session writes one file at a time,
+ * but a daemon runs many sessions in one process (a buffer shared between them
+ * mixed one client's bytes into another's files).
+ */
+const SESSION_BUFS = new WeakMap<ReceiveContext, Buffer>();
 
+function sessionBuffer(ctx: ReceiveContext): Buffer {
+  let b = SESSION_BUFS.get(ctx);
+  if (!b) SESSION_BUFS.set(ctx, (b = Buffer.allocUnsafe(WRITE_BUF)));
+  return b;
+}
+
+/** Buffered positional writes; in place, blocks already at their offset are skipped. */
 class FileWriter {
-  readonly #buf = SHARED_BUF;
+  readonly #buf: Buffer;
   #len = 0;
   #bufStart = 0;
   offset = 0;
   constructor(
     private readonly fd: number,
     private readonly describe: () => string,
-  ) {}
+    buf: Buffer,
+  ) {
+    this.#buf = buf;
+  }
 
   write(data: Uint8Array): void {
     let p = 0;
@@ -78,7 +91,7 @@ export async function receiveData(
 ): Promise<boolean> {
   const h = o.head;
   const hasher = ctx.checksum.fileHasher();
-  const out = new FileWriter(o.outFd, o.describe);
+  const out = new FileWriter(o.outFd, o.describe, sessionBuffer(ctx));
   const blockBuf = Buffer.allocUnsafe(Math.max(1, h.blength));
   const stats = ctx.stats;
   let sinceProgress = 0;
