@@ -56,7 +56,9 @@ beforeAll(async () => {
     },
   );
   daemon.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  for (let i = 0; i < 200 && !(await connectable(port)); i++) await new Promise((r) => setTimeout(r, 25));
+  // listening first, then the pid file (as rsyncd): wait for both
+  for (let i = 0; i < 400 && !(existsSync(path.join(work, 'tsrsyncd.pid')) && (await connectable(port))); i++)
+    await new Promise((r) => setTimeout(r, 25));
 }, 20_000);
 afterAll(async () => {
   if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');

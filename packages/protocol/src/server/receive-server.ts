@@ -47,6 +47,12 @@ export interface ServerReceiveOptions {
   amRoot?: boolean | undefined;
   basisFinder?: BasisFinder | undefined;
   breakSharedInodes?: boolean | undefined;
+  /**
+   * Called with the first failure while the other role may still wait for input: the
+   * server reports it to the client and tears the connection down (rsync's receiver
+   * exits at once).
+   */
+  onAbort?: ((e: unknown) => void) | undefined;
   /** Called with the result once every file is in place, before the goodbye. */
   beforeGoodbye?: ((r: ServerReceiveResult) => Promise<void>) | undefined;
 }
@@ -147,6 +153,7 @@ export async function runServerReceiving(o: ServerReceiveOptions): Promise<Serve
   let failure: unknown;
   await runReceivingSide(ctx, flists, (e) => {
     failure = e;
+    o.onAbort?.(e);
   }).catch((e: unknown) => {
     failure ??= e;
   });

@@ -5,6 +5,7 @@
  * pulls) or receive (the client pushes). Messages for the client travel in
  * the multiplexed stream; the returned code is the server's exit status.
  */
+import { ErrorExitReceived, receivingSideMessages } from '../session/messages.js';
 import { InactivityTimer } from '../session/inactivity-timer.js';
 import { MSG } from '../constants.js';
 import { EXIT, RsyncError } from '../errors.js';
@@ -58,6 +59,12 @@ export type ReceiveRun = (
   hooks: Pick<ServerReceiveOptions, 'basisFinder' | 'breakSharedInodes' | 'beforeGoodbye'>,
 ) => Promise<ServerReceiveResult>;
 
+function exitCodeBytes(code: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, code, true);
+  return b;
+}
+
 export async function serveSession(o: ServeOptions): Promise<number> {
   const inv = o.inv;
   const opts = inv.options;
@@ -91,10 +98,40 @@ export async function serveSession(o: ServeOptions): Promise<number> {
     protocol: s.protocol,
     verbose: opts.verbose > 0 || opts.itemize > 0,
   });
+  // a fatal error goes to the client once: its text, then MSG_ERROR_EXIT (protocol 31+)
+  let fatal: Promise<number> | undefined;
+  const reportFatal = (e: unknown): Promise<number> =>
+    (fatal ??= (async () => {
+      const err =
+        e instanceof RsyncError
+          ? e
+          : new RsyncError(String((e as Error)?.message ?? e), 'ERR_RSYNC_STREAMIO', EXIT.STREAMIO);
+      reporter.message?.('error', `${err.message.replace(/\n?$/, '\n')}`);
+      if (s.protocol >= 31 && out.multiplexed)
+        await out.sendMessage(MSG.ERROR_EXIT, exitCodeBytes(err.exitCode)).catch(() => undefined);
+      await out.flush().catch(() => undefined);
+      return err.exitCode;
+    })());
   try {
     if (o.refuse) throw new RsyncError(o.refuse.message, 'ERR_RSYNC_REFUSED', o.refuse.code);
     const [dir, ...rest] = inv.args;
     if (inv.amSender) {
+      // what the client's receiver may say (io.c: read_a_msg() on a sender): its errors, and
+      // MSG_ERROR_EXIT, which ends the session (protocol 31+ echoes it back)
+      input.onMessage = receivingSideMessages({
+        protocol: s.protocol,
+        amClient: false,
+        message: (level, text) => o.log?.message?.(level, text),
+        ioError: () => undefined,
+        noSend: () => undefined,
+        deleted: () => undefined,
+        replyErrorExit: (code) => {
+          if (s.protocol >= 31)
+            void out
+              .sendMessage(MSG.ERROR_EXIT, code === undefined ? new Uint8Array(0) : exitCodeBytes(code))
+              .catch(() => undefined);
+        },
+      });
       if (s.protocol >= 30) input.startMultiplex();
       const rules = await input.read((r) => decodeFilterList(r, s.protocol));
       const base = dir ?? '.';
@@ -120,6 +157,8 @@ export async function serveSession(o: ServeOptions): Promise<number> {
         options,
         wireOptions: opts,
         amRoot: o.amRoot,
+        // receiver.c exits at once: tell the client, then stop waiting for its data
+        onAbort: (e) => void reportFatal(e).then(() => o.transport.destroy()),
         dest,
         reporter,
         serverFilters: o.serverFilters,
@@ -132,18 +171,12 @@ export async function serveSession(o: ServeOptions): Promise<number> {
     if (o.receive) return await o.receive(run);
     return (await run(dest, opts, {})).exitCode;
   } catch (e) {
-    const err =
-      e instanceof RsyncError
-        ? e
-        : new RsyncError(String((e as Error)?.message ?? e), 'ERR_RSYNC_STREAMIO', EXIT.STREAMIO);
-    reporter.message?.('error', `${err.message.replace(/\n?$/, '\n')}`);
-    if (s.protocol >= 31 && out.multiplexed) {
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setInt32(0, err.exitCode, true);
-      await out.sendMessage(MSG.ERROR_EXIT, b).catch(() => undefined);
+    // the client ended the session: nothing more to say to it
+    if (e instanceof ErrorExitReceived) {
+      await out.flush().catch(() => undefined);
+      return e.exitCode || EXIT.STREAMIO;
     }
-    await out.flush().catch(() => undefined);
-    return err.exitCode;
+    return await reportFatal(e);
   } finally {
     timer?.stop();
   }

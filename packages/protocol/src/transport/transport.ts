@@ -6,7 +6,7 @@
  * consumer applies back-pressure. `write()` resolves once the stream accepts
  * more data ('drain').
  */
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { RsyncError, StreamError } from '../errors.js';
 
 export interface Transport {
@@ -20,8 +20,19 @@ export interface Transport {
   destroy(err?: Error): void;
 }
 
-/** Adapts a Node duplex stream (net.Socket, child stdio pair, ...) to `Transport`. */
+/** Adapts a Node duplex stream (net.Socket, ...) to `Transport`. */
 export function duplexTransport(stream: Duplex): Transport {
+  return streamTransport(stream, stream);
+}
+
+/**
+ * A `Transport` over a readable and a writable (one duplex stream twice, or a
+ * pipe pair such as our stdin/stdout or a child's). `write()` resolves on the
+ * writable's own callback, after the bytes left our memory: the caller reuses
+ * its buffers then (Duplex.from() would call back as soon as the chunk was
+ * queued, while a full pipe still held a reference to it).
+ */
+export function streamTransport(input: Readable, output: Writable): Transport {
   let failure: Error | undefined;
   let ended = false;
   let waiters: (() => void)[] = [];
@@ -30,20 +41,22 @@ export function duplexTransport(stream: Duplex): Transport {
     waiters = [];
     for (const f of w) f();
   };
-  stream.pause();
-  stream.on('readable', wake);
-  stream.on('end', () => {
+  input.pause();
+  input.on('readable', wake);
+  input.on('end', () => {
     ended = true;
     wake();
   });
-  stream.on('error', (e: Error) => {
+  const onError = (e: Error) => {
     failure ??= e;
     wake();
-  });
-  stream.on('close', () => {
+  };
+  input.on('error', onError);
+  input.on('close', () => {
     ended = true;
     wake();
   });
+  if (output !== (input as unknown)) output.on('error', onError);
 
   const streamError = (e: Error) =>
     e instanceof RsyncError ? e : new StreamError(`connection error: ${e.message}`, { cause: e });
@@ -52,19 +65,19 @@ export function duplexTransport(stream: Duplex): Transport {
     async read() {
       for (;;) {
         if (failure) throw streamError(failure);
-        const chunk = stream.read() as Buffer | string | null;
+        const chunk = input.read() as Buffer | string | null;
         if (chunk !== null) {
           return typeof chunk === 'string'
             ? Buffer.from(chunk)
             : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         }
-        if (ended || stream.readableEnded) return null;
+        if (ended || input.readableEnded) return null;
         await new Promise<void>((r) => waiters.push(r));
       }
     },
     write(data) {
       if (failure) return Promise.reject(streamError(failure));
-      if (stream.destroyed || stream.writableEnded) {
+      if (output.destroyed || output.writableEnded) {
         return Promise.reject(
           new StreamError('connection unexpectedly closed (write on a closed connection)'),
         );
@@ -76,12 +89,12 @@ export function duplexTransport(stream: Duplex): Transport {
           reject(streamError(failure ?? new Error('connection closed while writing')));
         };
         const cleanup = () => {
-          stream.off('close', onGone);
-          stream.off('error', onGone);
+          output.off('close', onGone);
+          output.off('error', onGone);
         };
-        stream.on('close', onGone);
-        stream.on('error', onGone);
-        stream.write(data, (err) => {
+        output.on('close', onGone);
+        output.on('error', onGone);
+        output.write(data, (err) => {
           cleanup();
           if (err) reject(streamError(err));
           else resolve();
@@ -90,16 +103,17 @@ export function duplexTransport(stream: Duplex): Transport {
     },
     end() {
       return new Promise<void>((resolve) => {
-        if (stream.writableEnded || stream.destroyed) {
+        if (output.writableEnded || output.destroyed) {
           resolve();
           return;
         }
-        stream.end(() => resolve());
+        output.end(() => resolve());
       });
     },
     destroy(err) {
       if (err) failure ??= err;
-      stream.destroy(err);
+      input.destroy(err);
+      if (output !== (input as unknown)) output.destroy(err);
       wake();
     },
   };
