@@ -9,7 +9,7 @@ import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
-import { statFigure } from './cli-run.js';
+import { statFigure, tsrsync } from './cli-run.js';
 import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
 import {
   compareTrees,
@@ -405,6 +405,38 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
       statSync(path.join(dirs.ours, 'up/ld0/f.txt')).ino,
     );
   });
+
+  it(
+    'option values with spaces and wildcards arrive as the client meant them (rsync escapes them)',
+    { timeout: 30_000 },
+    async () => {
+      const lsrc = path.join(work, 'sp-src');
+      await fsp.mkdir(lsrc, { recursive: true });
+      await fsp.writeFile(path.join(lsrc, 'f.txt'), 'same\n');
+      await fsp.utimes(path.join(lsrc, 'f.txt'), 1_500_000_000, 1_500_000_000);
+      await fsp.mkdir(path.join(dirs.ours, 'up/sp'), { recursive: true });
+      for (const [tool, url] of [
+        ['rsync', ours.url('up', 'sp/prev dir*')],
+        ['tsrsync', ours.url('up', 'sp/prev dir*')],
+      ] as const) {
+        const r =
+          tool === 'rsync' ? await runRsync(['-a', `${lsrc}/`, url]) : await tsrsync('push', `${lsrc}/`, url);
+        expect(r.code).toBe(0);
+      }
+      for (const [tool, sub] of [
+        ['rsync', 'sp/next-rsync'],
+        ['tsrsync', 'sp/next-tsrsync'],
+      ] as const) {
+        const args = ['--link-dest=../prev dir*', `${lsrc}/`, ours.url('up', sub)];
+        const r = tool === 'rsync' ? await runRsync(['-a', ...args]) : await tsrsync('push', ...args);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(statSync(path.join(dirs.ours, 'up', sub, 'f.txt')).ino).toBe(
+          statSync(path.join(dirs.ours, 'up/sp/prev dir*/f.txt')).ino,
+        );
+      }
+    },
+  );
 
   it('munge symlinks: stored as rsync stores them, sent back unmunged', { timeout: 30_000 }, async () => {
     const links = path.join(work, 'links');

@@ -72,9 +72,22 @@ export async function openDaemonSession(t: DaemonTarget, o: ConnectOptions): Pro
   }
 }
 
-/** The argument vector: NUL-separated for protocol >= 30, newline-separated below; an empty arg ends it. */
-export function encodeDaemonArgs(args: readonly string[], protocol: number): Uint8Array {
+/**
+ * An option's value as rsync 3.5.0 sends it to a daemon (options.c:safe_arg()):
+ * shell and wildcard characters behind a backslash; the daemon removes them.
+ */
+export function escapeOptionValue(v: string): string {
+  return v.replace(/[*?[\]!#$&;|<>(){}"'`\\ \t]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The argument vector: NUL-separated for protocol >= 30, newline-separated below; an empty arg
+ * ends it. Option values (the words before "." that are not options) are escaped as rsync does.
+ */
+export function encodeDaemonArgs(rawArgs: readonly string[], protocol: number): Uint8Array {
   const sep = protocol >= 30 ? '\0' : '\n';
+  const dot = rawArgs.indexOf('.');
+  const args = rawArgs.map((a, i) => (i < dot && i > 0 && !a.startsWith('-') ? escapeOptionValue(a) : a));
   for (const a of args) {
     if (a.includes(sep) || (protocol < 30 && a.includes('\0')))
       throw new DaemonStartError(`argument contains a separator byte: ${JSON.stringify(a)}`);

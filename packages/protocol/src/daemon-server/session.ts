@@ -170,7 +170,10 @@ export async function handleConnection(
       return;
     }
     await write('@RSYNCD: OK\n');
-    const args = await readArgs(reader, protocol >= 30 ? '\0' : '\n');
+    // option values come backslash-escaped (options.c:safe_arg()); paths after "." do not
+    const raw = await readArgs(reader, protocol >= 30 ? '\0' : '\n');
+    const dot = raw.indexOf('.');
+    const args = raw.map((a, i) => (i < dot ? a.replace(/\\(.)/gs, '$1') : a));
     clearTimeout(timer);
     let inv: ServerInvocation;
     let refuse: { message: string; code: number } | undefined;
