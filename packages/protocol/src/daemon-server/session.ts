@@ -29,8 +29,9 @@ import { moduleArgPath, staysInside } from './sanitize.js';
 import { refusedOption } from './refuse.js';
 
 const LINE_MAX = 4096;
-const MAX_ARGS = 1000;
-const MAX_ARG_BYTES = 256 * 1024;
+// rsync 3.5.0's MAX_DAEMON_ARGS; the byte cap bounds one connection's memory
+const MAX_ARGS = 16000;
+const MAX_ARG_BYTES = 4 * 1024 * 1024;
 
 export interface ConnectionInfo {
   addr: string;
