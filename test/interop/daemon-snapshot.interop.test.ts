@@ -13,6 +13,7 @@ import { prng } from '../golden/data.js';
 import { makeFixtureTree } from './fixture-tree.js';
 import { compareTrees, makeTempDir, removeTempDirs, rsyncBinary, runRsync, treeSnapshot } from './harness.js';
 import { startTsrsyncDaemon, type TsrsyncDaemon } from './tsrsync-daemon.js';
+import { tsrsync } from './cli-run.js';
 
 const CMP = { ignoreRoot: true, mtimeResolutionNs: 1000n, nonFileMtimeResolutionNs: 1_000_000_000n };
 let work: string;
@@ -59,6 +60,8 @@ describe('snapshot = yes', () => {
         // committed before the client's command returned
         const snaps = listSnapshots(root);
         expect(snaps.length).toBe(k + 1);
+        // and the client was told which one
+        expect(r.stdout).toContain(`snapshot ${snaps.at(-1)!.name} committed in snap`);
         expect(snaps.at(-1)!.isLatest).toBe(true);
         expect(
           compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(root, snaps.at(-1)!.name)), CMP),
@@ -103,10 +106,11 @@ describe('snapshot = yes', () => {
       expect(
         compareTrees(lastTree, await treeSnapshot(path.join(root, last)), { ...CMP, ignoreRoot: false }),
       ).toEqual([]);
-      // the next push succeeds and is a complete snapshot
-      const r = await runRsync(['-a', `${src}/`, daemon.url('snap')]);
+      // the next push (by tsrsync) succeeds, is a complete snapshot, and tsrsync reports it
+      const r = await tsrsync('push', `${src}/`, daemon.url('snap'));
       expect(r.code).toBe(0);
       const after = listSnapshots(root);
+      expect(r.stdout).toContain(`snapshot ${after.at(-1)!.name} committed in snap`);
       expect(after.length).toBe(before.length + 1);
       expect(
         compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(root, after.at(-1)!.name)), CMP),

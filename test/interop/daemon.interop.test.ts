@@ -46,6 +46,7 @@ function config(base: string, hook: string): StartDaemonOptions {
       pub: { path: src, comment: 'the website', extra: { 'munge symlinks': 'no' } },
       up: { path: path.join(base, 'up'), extra: rw },
       hk: { path: path.join(base, 'hk'), extra: { ...rw, 'post-xfer exec': hook } },
+      pre: { path: src, extra: { 'munge symlinks': 'no', 'pre-xfer exec': path.join(base, 'pre.sh') } },
       wo: { path: path.join(base, 'wo'), writeOnly: true, extra: rw },
       locked: {
         path: path.join(base, 'locked'),
@@ -89,6 +90,13 @@ beforeAll(async () => {
     await fsp.writeFile(
       hook,
       '#!/bin/sh\nenv | grep ^RSYNC_ | grep -v -e RSYNC_PID -e RSYNC_HOST_NAME | sort > "$RSYNC_MODULE_PATH/../hook.tmp" && mv "$RSYNC_MODULE_PATH/../hook.tmp" "$RSYNC_MODULE_PATH/../hook.env"\n',
+      { mode: 0o755 },
+    );
+    await fsp.writeFile(
+      path.join(base, 'pre.sh'),
+      '#!/bin/sh\nenv | grep ^RSYNC_ | grep -v -e RSYNC_PID -e RSYNC_HOST_NAME | sort > "$RSYNC_MODULE_PATH/../' +
+        who +
+        '-pre.env"\ncase "$RSYNC_REQUEST" in *deny*) exit 3;; esac\nexit 0\n',
       { mode: 0o755 },
     );
     if (who === 'ours') ours = await startTsrsyncDaemon(config(base, hook));
@@ -525,6 +533,25 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
       await fsp.rmdir('/rsyncd-munged');
     }
   });
+
+  it(
+    'pre-xfer exec: the environment and arguments rsync gives it; a failure refuses the transfer',
+    { timeout: 30_000 },
+    async () => {
+      const r = await both(['-a', '--exclude=*.bin', '%D/pre/site/', '%W-pre']);
+      expect(r.ref.code).toBe(0);
+      expect(r.ours.code).toBe(0);
+      const env = async (who: 'ours' | 'ref') =>
+        (await fsp.readFile(path.join(work, `${who}-pre.env`), 'utf8')).replaceAll(dirs[who], 'BASE');
+      const a = await env('ours');
+      expect(a).toContain('RSYNC_REQUEST=pre/site/');
+      expect(a).toBe(await env('ref'));
+      const denied = await both(['-a', '%D/pre/site/deny/', '%W-pre-deny']);
+      expect(denied.ref.code).not.toBe(0);
+      expect(denied.ours.code).toBe(denied.ref.code);
+      expect(lines(denied.ours.stderr)[0]).toBe(lines(denied.ref.stderr)[0]);
+    },
+  );
 
   it('post-xfer exec sees the environment rsync gives it', { timeout: 30_000 }, async () => {
     const r = await both(['-a', `${src}/site/`, '%D/hk/hooked']);

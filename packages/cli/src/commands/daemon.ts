@@ -23,7 +23,7 @@ import {
   type ServerInvocation,
 } from '@tsrsync/protocol';
 import { existsSync } from 'node:fs';
-import { parseKeep, snapshot, SnapshotError } from '@tsrsync/snapshot';
+import { Layout, parseKeep, snapshot, SnapshotError } from '@tsrsync/snapshot';
 import { UsageError, parseArgs, parseIntArg } from '../args.js';
 import type { ConsoleOutput } from '../output.js';
 import { VERSION } from '../version.js';
@@ -167,10 +167,12 @@ async function snapshotPush(
   run: ReceiveRun,
   inv: ServerInvocation,
   who: string,
+  tell: (text: string) => void,
 ): Promise<number> {
+  const root = m.snapshotRoot ?? m.path;
   try {
     const res = await snapshot({
-      root: m.snapshotRoot ?? m.path,
+      root,
       transfer: inv.options,
       keep: m.snapshotKeep ? parseKeep(m.snapshotKeep) : undefined,
       waitSec: 3600,
@@ -182,7 +184,15 @@ async function snapshotPush(
           const out = await run(r.dest, r.options, {
             basisFinder: r.hooks.basisFinder,
             breakSharedInodes: r.hooks.breakSharedInodes,
-            beforeGoodbye: r.finish ? (x) => r.finish!({ ...x, settings: undefined }) : undefined,
+            // commit, then tell the client (rsync prints it as any daemon message) before the goodbye
+            beforeGoodbye: r.finish
+              ? async (x) => {
+                  const before = new Layout(root).latest();
+                  await r.finish!({ ...x, settings: undefined });
+                  const now = new Layout(root).latest();
+                  if (now !== undefined && now !== before) tell(`snapshot ${now} committed in ${m.name}\n`);
+                }
+              : undefined,
           });
           return { exitCode: out.exitCode, stats: out.stats, settings: undefined };
         },

@@ -48,9 +48,16 @@ export interface DaemonHooks {
   groupsOf(user: string): string[];
   /** Runs a pre-/post-xfer exec command with rsync's environment; resolves with its exit status. */
   exec(cmd: string, env: Record<string, string>): Promise<number>;
-  /** snapshot = yes: wraps a push into a snapshot commit. */
+  /** snapshot = yes: wraps a push into a snapshot commit; `tell` sends the client an info line. */
   snapshotPush?:
-    ((m: ModuleConfig, run: ReceiveRun, inv: ServerInvocation, who: string) => Promise<number>) | undefined;
+    | ((
+        m: ModuleConfig,
+        run: ReceiveRun,
+        inv: ServerInvocation,
+        who: string,
+        tell: (text: string) => void,
+      ) => Promise<number>)
+    | undefined;
 }
 
 class Refused extends Error {}
@@ -247,9 +254,22 @@ export async function handleConnection(
       const pre = await hooks.exec(m.preXferExec, {
         ...env,
         RSYNC_REQUEST: request,
-        ...Object.fromEntries(args.map((a, i) => [`RSYNC_ARG${i}`, a])),
+        // as rsync 3.5.0 gives them: ARG0 "rsyncd", the paths without the module's name
+        RSYNC_ARG0: 'rsyncd',
+        ...Object.fromEntries(
+          args.map((a, i) => [
+            `RSYNC_ARG${i + 1}`,
+            i > dot && a.startsWith(`${m.name}/`)
+              ? a.slice(m.name.length + 1)
+              : i > dot && a === m.name
+                ? ''
+                : a,
+          ]),
+        ),
       });
-      if (pre !== 0) refuse = { message: `pre-xfer exec returned failure (${pre})`, code: EXIT.UNSUPPORTED };
+      // rsync prints the raw wait status and drops the connection: its clients end with code 10
+      if (pre !== 0)
+        refuse = { message: `pre-xfer exec returned failure (${pre << 8})`, code: EXIT.SOCKETIO };
     }
     let serverFilters: FilterRule[] = [];
     try {
@@ -272,7 +292,7 @@ export async function handleConnection(
       refuse,
       receive:
         !inv.amSender && m.snapshot && hooks.snapshotPush && !refuse
-          ? (run) => hooks.snapshotPush!(m, run, inv, `${user ? `${user}@` : ''}${host}`)
+          ? (run, tell) => hooks.snapshotPush!(m, run, inv, `${user ? `${user}@` : ''}${host}`, tell)
           : undefined,
     });
     hooks.log(`finished ${m.name} for ${host} (${conn.addr}) with code ${code}`);

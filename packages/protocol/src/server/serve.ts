@@ -48,7 +48,8 @@ export interface ServeOptions {
    * Receiving: the daemon's wrapper (a snapshot) around the transfer; `run`
    * receives into `dest` with the given options and hooks.
    */
-  receive?: ((run: ReceiveRun) => Promise<number>) | undefined;
+  /** Takes over a push (a daemon's snapshot module); `tell` sends the client an info line. */
+  receive?: ((run: ReceiveRun, tell: (text: string) => void) => Promise<number>) | undefined;
   /** Receive as if not root (no owners, no devices), whatever the process is. */
   amRoot?: boolean | undefined;
 }
@@ -168,7 +169,7 @@ export async function serveSession(o: ServeOptions): Promise<number> {
       return r;
     };
     const dest = rest[0] ?? dir ?? '.';
-    if (o.receive) return await o.receive(run);
+    if (o.receive) return await o.receive(run, (text) => reporter.message?.('info', text));
     return (await run(dest, opts, {})).exitCode;
   } catch (e) {
     // the client ended the session: nothing more to say to it
