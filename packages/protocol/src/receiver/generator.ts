@@ -5,6 +5,7 @@
  * else with block checksums of the local basis. Then it runs the redo phase
  * and the end-of-run NDX_DONE sequence of the negotiated protocol.
  */
+import fs from 'node:fs';
 import { ITEM, NDX_DEL_STATS, NDX_DONE } from '../constants.js';
 import { FL, type ListEntry, type SubList } from '../flist/file-list.js';
 import { isDir } from '../flist/file-entry.js';
@@ -44,8 +45,14 @@ export class Generator {
   #genIdx = 0;
   #genFinished = false;
   #deletedBefore = false;
+  /**
+   * The destination was empty when we started (a fresh copy): every lstat would
+   * say "nothing there", so the worker would only add its messages.
+   */
+  readonly #freshDest: boolean;
 
   constructor(readonly ctx: ReceiveContext) {
+    this.#freshDest = emptyDir(ctx.dest.root);
     this.deleter = new Deleter(ctx);
     this.ndxOut = new NdxState(ctx.s.protocol);
   }
@@ -58,7 +65,12 @@ export class Generator {
   /** The receiver got a (sub-)list: index it for hard links, deletions and parent checks. */
   onList(list: SubList): void {
     if (this.ctx.o.hardLinks) this.hl.addList(list);
-    if (list.entries.length >= 8 && !this.ctx.o.listOnly && this.ctx.localName === undefined) {
+    if (
+      list.entries.length >= 8 &&
+      !this.#freshDest &&
+      !this.ctx.o.listOnly &&
+      this.ctx.localName === undefined
+    ) {
       this.#prefetched.set(
         list,
         this.#prefetcher.lstatMany(
@@ -318,5 +330,18 @@ export class Generator {
     if (this.ctx.o.dryRun || this.ctx.localName !== undefined) return;
     for (const list of this.ctx.flist.lists)
       for (const e of list.entries) if (isDir(e.mode) && !(e.fl & FL.CLEARED)) touchUpDir(this, e);
+  }
+}
+
+/** Whether `dir` is a directory with no entries (a missing one counts: it will be created). */
+function emptyDir(dir: Buffer): boolean {
+  let d: fs.Dir | undefined;
+  try {
+    d = fs.opendirSync(dir);
+    return d.readSync() === null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  } finally {
+    d?.closeSync();
   }
 }
