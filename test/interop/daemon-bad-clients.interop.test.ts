@@ -14,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import fc from 'fast-check';
 import { NdxState, WireWriter, encodeNdx } from '@tsrsync/protocol';
@@ -30,6 +29,7 @@ import {
   type TreeSnapshot,
 } from './harness.js';
 import { startTsrsyncDaemon, type TsrsyncDaemon } from './tsrsync-daemon.js';
+import { RawClient } from './raw-client.js';
 
 const GREETING = '@RSYNCD: 32.0 sha512 sha256 sha1 md5 md4\n';
 const OK = '@RSYNCD: OK\n';
@@ -167,97 +167,9 @@ function serverStream(received: Buffer): ServerStream | undefined {
   return out;
 }
 
-/** A raw TCP client of the daemon: collects what it receives and when the server closed. */
-class RawClient {
-  received = Buffer.alloc(0);
-  closedAt: number | undefined;
-  private waiters: (() => void)[] = [];
-  private constructor(readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.received = Buffer.concat([this.received, d]);
-      this.wake();
-    });
-    // a server that resets a connection it refuses is fine: 'close' follows
-    sock.on('error', () => undefined);
-    sock.on('close', () => {
-      this.closedAt = Date.now();
-      this.wake();
-    });
-  }
-
-  static connect(port: number, timeoutMs = 5000): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: '127.0.0.1', port });
-      const c = new RawClient(sock);
-      const timer = setTimeout(() => {
-        sock.destroy();
-        reject(new Error(`connect to 127.0.0.1:${port} timed out`));
-      }, timeoutMs);
-      sock.once('connect', () => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-      sock.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  get text(): string {
-    return this.received.toString('latin1');
-  }
-
-  get closed(): boolean {
-    return this.closedAt !== undefined;
-  }
-
-  get stream(): ServerStream | undefined {
-    return serverStream(this.received);
-  }
-
-  write(data: string | Uint8Array): void {
-    if (!this.sock.destroyed && this.sock.writable) this.sock.write(data);
-  }
-
-  /** Half-closes our side (the server reads end of stream). */
-  end(): void {
-    if (!this.sock.destroyed) this.sock.end();
-  }
-
-  /** Waits until `pred` holds; false on timeout (or when the socket closed without it). */
-  async until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return pred();
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    return true;
-  }
-
-  waitClosed(timeoutMs = END_MS): Promise<boolean> {
-    return this.until(() => this.closed, timeoutMs);
-  }
-
-  destroy(): void {
-    this.sock.destroy();
-  }
-}
-
 /** Describes a raw session for assertion messages. */
 function show(c: RawClient): string {
-  const s = c.stream;
+  const s = serverStream(c.received);
   return JSON.stringify({
     closed: c.closed,
     text: c.text.slice(0, 300),
@@ -371,8 +283,8 @@ function concurrentPull(): () => Promise<void> {
 /** The server ended the session by itself with a protocol error it told the client about. */
 async function expectErrorAndClose(c: RawClient, message: RegExp): Promise<void> {
   expect(await c.waitClosed(), `not closed by the server: ${show(c)}`).toBe(true);
-  expect(c.stream?.messages ?? '', show(c)).toMatch(message);
-  expect(c.stream?.messages ?? '').not.toMatch(JS_ERROR);
+  expect(serverStream(c.received)?.messages ?? '', show(c)).toMatch(message);
+  expect(serverStream(c.received)?.messages ?? '').not.toMatch(JS_ERROR);
 }
 
 // ---------------------------------------------------------------------------
@@ -451,7 +363,7 @@ describe('the text phase', () => {
       expect(await c.until(() => c.text.includes(OK), END_MS)).toBe(true);
       c.write(Buffer.from([0x01, 0x02, 0x03, 0x00, 0xff, 0xfe, 0x80, 0x00, 0x00]));
       await expectErrorAndClose(c, /rsync: .*--server/);
-      expect(c.stream?.exitCode).toBeGreaterThan(0);
+      expect(serverStream(c.received)?.exitCode).toBeGreaterThan(0);
       expect(daemon.log()).not.toMatch(/rsync on .*\x01/);
     },
   );
@@ -478,7 +390,7 @@ describe('paths that leave the module', () => {
     await expectErrorAndClose(c, message);
     // the name may come back in an error message (it is what we asked for), never in the file list
     const data = Buffer.concat(
-      (c.stream?.frames ?? []).filter((f) => f.tag === MSG.DATA).map((f) => f.payload),
+      (serverStream(c.received)?.frames ?? []).filter((f) => f.tag === MSG.DATA).map((f) => f.payload),
     );
     expect(data.includes(canary)).toBe(false);
     expect(c.received.includes(`${canary}-content`)).toBe(false);
@@ -644,11 +556,11 @@ describe('bad file lists from a pushing client', () => {
       const c = await push(dest, extra);
       c.write(frame(MSG.DATA, rawFileList(list)));
       // like a real sender, the client now waits for the generator: the daemon must speak first
-      const told = await c.until(() => message.test(c.stream?.messages ?? ''), END_MS);
+      const told = await c.until(() => message.test(serverStream(c.received)?.messages ?? ''), END_MS);
       c.end();
       expect(await c.waitClosed(), `${name}: ${show(c)}`).toBe(true);
       expect(told, `${name}: no error within ${END_MS} ms: ${show(c)}`).toBe(true);
-      expect(c.stream?.messages ?? '').not.toMatch(JS_ERROR);
+      expect(serverStream(c.received)?.messages ?? '').not.toMatch(JS_ERROR);
     },
   );
 });
@@ -681,9 +593,9 @@ describe('the binary phase of a pull (the daemon sends)', () => {
   it('MSG_ERROR_EXIT from the client: the daemon answers or hangs up', { timeout: 10_000 }, async () => {
     const c = await pull('pub/');
     // the whole file list first: the client's generator fails then
-    expect(await c.until(() => (c.stream?.frames.length ?? 0) > 0, END_MS)).toBe(true);
+    expect(await c.until(() => (serverStream(c.received)?.frames.length ?? 0) > 0, END_MS)).toBe(true);
     c.write(frame(MSG.ERROR_EXIT, i32(11)));
-    const answered = await c.until(() => c.closed || (c.stream?.errorExit ?? false), END_MS);
+    const answered = await c.until(() => c.closed || (serverStream(c.received)?.errorExit ?? false), END_MS);
     c.end();
     expect(await c.waitClosed(), show(c)).toBe(true);
     expect(answered, `no MSG_ERROR_EXIT and no close within ${END_MS} ms: ${show(c)}`).toBe(true);
@@ -833,7 +745,9 @@ describe('truncated streams', () => {
           ),
         );
         // the daemon asks for f.txt
-        expect(await c.until(() => (c.stream?.frames.length ?? 0) > 0, END_MS), show(c)).toBe(true);
+        expect(await c.until(() => (serverStream(c.received)?.frames.length ?? 0) > 0, END_MS), show(c)).toBe(
+          true,
+        );
         return c;
       },
     ],
@@ -843,7 +757,7 @@ describe('truncated streams', () => {
     await sleep(50);
     c.end();
     expect(await c.waitClosed(), show(c)).toBe(true);
-    expect(c.stream?.messages ?? '').not.toMatch(JS_ERROR);
+    expect(serverStream(c.received)?.messages ?? '').not.toMatch(JS_ERROR);
   });
 
   it('a push cut off in the data leaves no file and no temp file behind', { timeout: 10_000 }, async () => {
@@ -858,7 +772,9 @@ describe('truncated streams', () => {
         ]),
       ),
     );
-    expect(await c.until(() => (c.stream?.frames.length ?? 0) > 0, END_MS), show(c)).toBe(true);
+    expect(await c.until(() => (serverStream(c.received)?.frames.length ?? 0) > 0, END_MS), show(c)).toBe(
+      true,
+    );
     // ndx 1, ITEM_TRANSFER, no blocks, then 1000 of the 100000 literal bytes
     c.write(
       frame(MSG.DATA, Buffer.concat([ndxBytes([1]), u16(ITEM_TRANSFER), i32(0), i32(0), i32(0), i32(0)])),
@@ -882,7 +798,7 @@ describe('random bytes (fast-check)', () => {
     const closed = await c.waitClosed();
     c.destroy();
     if (!closed) throw new Error(`not closed within ${END_MS} ms: ${show(c)}`);
-    const m = c.stream?.messages ?? '';
+    const m = serverStream(c.received)?.messages ?? '';
     if (JS_ERROR.test(m)) throw new Error(`a JavaScript error reached the client: ${m}`);
   }
 
@@ -978,7 +894,7 @@ describe('file lists that try to build a way out (fast-check)', () => {
             if ((opts as readonly string[]).includes('--delete')) c.write(frame(MSG.DATA, i32(0))); // the filter list
             c.write(frame(MSG.DATA, rawFileList(list)));
             // the generator runs on what it got; then the client goes away
-            await c.until(() => c.closed || (c.stream?.frames.length ?? 0) > 0, 300);
+            await c.until(() => c.closed || (serverStream(c.received)?.frames.length ?? 0) > 0, 300);
             c.end();
             const closed = await c.waitClosed();
             c.destroy();

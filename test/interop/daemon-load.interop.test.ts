@@ -9,7 +9,6 @@
  * Everything runs on 127.0.0.1; every wait is bounded.
  */
 import { promises as fsp } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtureTree } from './fixture-tree.js';
@@ -23,6 +22,7 @@ import {
   type TreeSnapshot,
 } from './harness.js';
 import { startTsrsyncDaemon, type TsrsyncDaemon } from './tsrsync-daemon.js';
+import { RawClient } from './raw-client.js';
 
 /** Protocol 32 client: hard links ignored (no -H), directories and symlinks to the second. */
 const CMP = {
@@ -36,85 +36,6 @@ const MAXCONN_ERROR = '@ERROR: max connections (2) reached -- try again later';
 const RW = { 'read only': 'no', 'munge symlinks': 'no' };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A raw TCP client of the daemon: collects what it receives and when the server closed. */
-class RawClient {
-  received = Buffer.alloc(0);
-  closedAt: number | undefined;
-  private waiters: (() => void)[] = [];
-  private constructor(readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.received = Buffer.concat([this.received, d]);
-      this.wake();
-    });
-    sock.on('error', () => undefined);
-    sock.on('close', () => {
-      this.closedAt = Date.now();
-      this.wake();
-    });
-  }
-
-  static connect(port: number, timeoutMs = 5000): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: '127.0.0.1', port });
-      const c = new RawClient(sock);
-      const timer = setTimeout(() => {
-        sock.destroy();
-        reject(new Error(`connect to 127.0.0.1:${port} timed out`));
-      }, timeoutMs);
-      sock.once('connect', () => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-      sock.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  get text(): string {
-    return this.received.toString('latin1');
-  }
-
-  get closed(): boolean {
-    return this.closedAt !== undefined;
-  }
-
-  write(s: string | Uint8Array): void {
-    if (!this.sock.destroyed) this.sock.write(s);
-  }
-
-  /** Waits until `pred` holds; false on timeout (or when the socket closed without it). */
-  async until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return pred();
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    return true;
-  }
-
-  /** Waits for the server to close the connection; false on timeout. */
-  waitClosed(timeoutMs: number): Promise<boolean> {
-    return this.until(() => this.closed, timeoutMs);
-  }
-
-  destroy(): void {
-    this.sock.destroy();
-  }
-}
 
 async function waitIdle(d: TsrsyncDaemon, timeoutMs = 5000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

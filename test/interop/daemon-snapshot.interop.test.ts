@@ -78,6 +78,12 @@ describe('snapshot = yes', () => {
       expect(compareTrees(await treeSnapshot(src), await treeSnapshot(pulled), CMP)).toEqual([]);
       const l = await runRsync([`${daemon.url('snap')}/`]);
       expect(l.code).toBe(0);
+      // the snapshots and latest are listed; the metadata directory is not served
+      expect(l.stdout).toContain(c);
+      expect(l.stdout).not.toContain('.tsrsync');
+      const whole = path.join(work, 'whole');
+      expect((await runRsync(['-a', `${daemon.url('snap')}/`, whole])).code).toBe(0);
+      expect(await fsp.readdir(whole)).not.toContain('.tsrsync');
       await idle();
       expect(listSnapshots(root).length).toBe(3);
     },

@@ -50,3 +50,15 @@ export async function makeFixtureTree(root: string, o: FixtureOptions = {}): Pro
   setMtimeNs(j('link-rel'), 1_100_000_000, 500_000_000);
   setMtimeNs(j('deep/a/b'), 1_300_000_000, 42);
 }
+
+/** `dir/tiny/`: files whose compressed form is shorter than a zstd frame header's maximum. */
+export async function addTinyFiles(dir: string): Promise<void> {
+  await fsp.mkdir(path.join(dir, 'tiny'));
+  for (const [n, body] of [
+    ['a', 'x'],
+    ['b', ''],
+    ['c', 'yy'],
+    ['d', 'z'.repeat(40)],
+  ] as const)
+    await fsp.writeFile(path.join(dir, 'tiny', n), body);
+}

@@ -207,6 +207,25 @@ export async function writeDaemonConfig(opts: StartDaemonOptions): Promise<Daemo
   return { dir, configFile, logFile };
 }
 
+/** A running daemon on 127.0.0.1:`port` serving the config in `files`. */
+export function daemonHandle(port: number, files: DaemonConfigFiles, stop: () => Promise<void>): RsyncDaemon {
+  return {
+    host: '127.0.0.1',
+    port,
+    ...files,
+    url: (module, subpath) =>
+      `rsync://127.0.0.1:${port}/${module}${subpath === undefined ? '' : `/${subpath}`}`,
+    log: () => {
+      try {
+        return readFileSync(files.logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    stop,
+  };
+}
+
 export async function startRsyncDaemon(opts: StartDaemonOptions): Promise<RsyncDaemon> {
   const binary = opts.binary ?? rsyncBinary('3.5.0');
   const { dir, configFile, logFile } = await writeDaemonConfig(opts);
@@ -238,30 +257,14 @@ export async function startRsyncDaemon(opts: StartDaemonOptions): Promise<RsyncD
     });
     while (!exited && Date.now() < deadline) {
       if (await tryConnect(port, 500)) {
-        const daemon: RsyncDaemon = {
-          host: '127.0.0.1',
-          port,
-          dir,
-          configFile,
-          logFile,
-          url: (module, subpath) =>
-            `rsync://127.0.0.1:${port}/${module}${subpath === undefined ? '' : `/${subpath}`}`,
-          log: () => {
-            try {
-              return readFileSync(logFile, 'utf8');
-            } catch {
-              return '';
-            }
-          },
-          stop: async () => {
-            if (child.exitCode !== null || child.signalCode !== null) return;
-            child.kill('SIGTERM');
-            if (!(await waitExit(child, 3000))) {
-              child.kill('SIGKILL');
-              await waitExit(child, 3000);
-            }
-          },
-        };
+        const daemon = daemonHandle(port, { dir, configFile, logFile }, async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          if (!(await waitExit(child, 3000))) {
+            child.kill('SIGKILL');
+            await waitExit(child, 3000);
+          }
+        });
         return daemon;
       }
       await sleep(25);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
 import { tsrsync, statFigure } from './cli-run.js';
-import { makeFixtureTree } from './fixture-tree.js';
+import { addTinyFiles, makeFixtureTree } from './fixture-tree.js';
 import {
   compareTrees,
   makeTempDir,
@@ -28,15 +28,7 @@ beforeAll(async () => {
   work = await makeTempDir('tsrsync-pullopt-');
   src = path.join(work, 'src');
   await makeFixtureTree(src, { bigSize: BIG });
-  // files whose compressed form is shorter than a zstd frame header's maximum
-  await fsp.mkdir(path.join(src, 'tiny'));
-  for (const [n, body] of [
-    ['a', 'x'],
-    ['b', ''],
-    ['c', 'yy'],
-    ['d', 'z'.repeat(40)],
-  ] as const)
-    await fsp.writeFile(path.join(src, 'tiny', n), body);
+  await addTinyFiles(src);
   const secrets = path.join(work, 'secrets');
   daemon = await startRsyncDaemon({
     modules: {

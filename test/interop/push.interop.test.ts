@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
 import { statFigure, tsrsync } from './cli-run.js';
-import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
+import { addTinyFiles, makeFixtureTree, setMtimeNs } from './fixture-tree.js';
 import {
   compareTrees,
   makeTempDir,
@@ -187,14 +187,7 @@ describe.each([
     const name = `z-${alg}-${proto}`;
     const local = path.join(work, name);
     await fsp.cp(src, local, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-    await fsp.mkdir(path.join(local, 'tiny'));
-    for (const [n, body] of [
-      ['a', 'x'],
-      ['b', ''],
-      ['c', 'yy'],
-      ['d', 'z'.repeat(40)],
-    ] as const)
-      await fsp.writeFile(path.join(local, 'tiny', n), body);
+    await addTinyFiles(local);
     const zopts = ['-z', ...(proto >= 30 ? [`--compress-choice=${alg}`] : []), `--protocol=${proto}`];
     const r = await tsrsync('push', ...zopts, `${local}/`, `${daemon.url('up')}/${name}`);
     expect(r.stderr).toBe('');

@@ -384,6 +384,9 @@ function confineAltDirs(inv: ServerInvocation, root: string, dest: string): void
  */
 function moduleFilters(m: ModuleConfig): FilterRule[] {
   const out: FilterRule[] = [];
+  // a snapshot module's metadata (staging, manifests, lock) is not part of any snapshot
+  if (m.snapshot && (m.snapshotRoot === undefined || m.snapshotRoot === m.path))
+    out.push(simpleRule(false, '/.tsrsync/'));
   for (const f of m.filter) for (const r of filterWords(f)) pushRule(out, parseFilterRule(r).rule);
   if (m.includeFrom) for (const l of patternFile(m.includeFrom)) out.push(simpleRule(true, l));
   for (const p of m.include) for (const w of p.split(/\s+/)) if (w) out.push(simpleRule(true, w));

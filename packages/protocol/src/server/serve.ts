@@ -6,6 +6,7 @@
  * the multiplexed stream; the returned code is the server's exit status.
  */
 import { ErrorExitReceived, receivingSideMessages } from '../session/messages.js';
+import { int32 } from '../sender/sender.js';
 import { InactivityTimer } from '../session/inactivity-timer.js';
 import { MSG } from '../constants.js';
 import { EXIT, RsyncError } from '../errors.js';
@@ -45,10 +46,9 @@ export interface ServeOptions {
   /** Refuse the transfer after setup, with this message and exit code (rsync reports option errors this way). */
   refuse?: { message: string; code: number } | undefined;
   /**
-   * Receiving: the daemon's wrapper (a snapshot) around the transfer; `run`
-   * receives into `dest` with the given options and hooks.
+   * Takes over a push (a daemon's snapshot module): `run` receives into a destination with
+   * the given options and hooks; `tell` sends the client an info line.
    */
-  /** Takes over a push (a daemon's snapshot module); `tell` sends the client an info line. */
   receive?: ((run: ReceiveRun, tell: (text: string) => void) => Promise<number>) | undefined;
   /** Receive as if not root (no owners, no devices), whatever the process is. */
   amRoot?: boolean | undefined;
@@ -59,12 +59,6 @@ export type ReceiveRun = (
   options: TransferOptions,
   hooks: Pick<ServerReceiveOptions, 'basisFinder' | 'breakSharedInodes' | 'beforeGoodbye'>,
 ) => Promise<ServerReceiveResult>;
-
-function exitCodeBytes(code: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, code, true);
-  return b;
-}
 
 export async function serveSession(o: ServeOptions): Promise<number> {
   const inv = o.inv;
@@ -109,7 +103,7 @@ export async function serveSession(o: ServeOptions): Promise<number> {
           : new RsyncError(String((e as Error)?.message ?? e), 'ERR_RSYNC_STREAMIO', EXIT.STREAMIO);
       reporter.message?.('error', `${err.message.replace(/\n?$/, '\n')}`);
       if (s.protocol >= 31 && out.multiplexed)
-        await out.sendMessage(MSG.ERROR_EXIT, exitCodeBytes(err.exitCode)).catch(() => undefined);
+        await out.sendMessage(MSG.ERROR_EXIT, int32(err.exitCode)).catch(() => undefined);
       await out.flush().catch(() => undefined);
       return err.exitCode;
     })());
@@ -129,7 +123,7 @@ export async function serveSession(o: ServeOptions): Promise<number> {
         replyErrorExit: (code) => {
           if (s.protocol >= 31)
             void out
-              .sendMessage(MSG.ERROR_EXIT, code === undefined ? new Uint8Array(0) : exitCodeBytes(code))
+              .sendMessage(MSG.ERROR_EXIT, code === undefined ? new Uint8Array(0) : int32(code))
               .catch(() => undefined);
         },
       });
