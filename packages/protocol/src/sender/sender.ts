@@ -82,6 +82,7 @@ export class Sender {
   #cur: SendList | undefined;
   /** Per-session buffers (a daemon runs several senders at once). */
   #readBuf: Buffer | undefined;
+  #blockBuf: Buffer | undefined;
   #scratch: Uint8Array | undefined;
 
   constructor(private readonly c: SenderInit) {
@@ -257,9 +258,11 @@ export class Sender {
       this.#writeItem(q);
       encodeSumHead(w, head, c.s.protocol);
       const tokens = c.tokens;
+      // classic zlib only; the token writer takes the bytes in at once, so one buffer serves
       const blockData = (i: number): Uint8Array => {
         const len = i === sig.count - 1 && sig.remainder ? sig.remainder : sig.blockLength;
-        const b = Buffer.allocUnsafe(len);
+        if (!this.#blockBuf || this.#blockBuf.length < len) this.#blockBuf = Buffer.allocUnsafe(len);
+        const b = this.#blockBuf.subarray(0, len);
         fs.readSync(fd, b, 0, len, i * sig.blockLength);
         return b;
       };
