@@ -1,11 +1,12 @@
 /**
  * `tsrsync daemon` as a process, as a service manager runs it: --config,
  * --port, --address, pid file and log file; startup warnings; and SIGTERM in
- * the middle of a push: the daemon exits, the file being replaced keeps its
- * old content, and no temp file is left in the module.
+ * the middle of pushes (one served in the daemon, one in a session process
+ * of the module's user `nobody`): the daemon exits, the files being replaced
+ * keep their old content, and no temp file is left in either module.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ import {
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js');
 let work: string;
 let mod: string;
+/** A module whose uid is nobody: a root daemon serves it in a process of that user. */
+let nob: string;
 let conf: string;
 let port: number;
 let daemon: ChildProcess;
@@ -40,12 +43,17 @@ beforeAll(async () => {
   work = await makeTempDir('tsrsync-dcli-');
   mod = path.join(work, 'mod');
   await fsp.mkdir(mod);
+  nob = path.join(work, 'nob');
+  await fsp.mkdir(nob);
+  await fsp.chmod(work, 0o711);
+  await fsp.chmod(nob, 0o777);
   conf = path.join(work, 'rsyncd.conf');
   const ids = process.geteuid?.() === 0 ? 'uid = root\ngid = root\n' : '';
   await fsp.writeFile(
     conf,
     `# test daemon\npid file = ${work}/tsrsyncd.pid\nlog file = ${work}/tsrsyncd.log\nuse chroot = no\n${ids}` +
-      `frobnicate = yes\n\n[mod]\n  path = ${mod}\n  read only = no\n  munge symlinks = no\n`,
+      `frobnicate = yes\n\n[mod]\n  path = ${mod}\n  read only = no\n  munge symlinks = no\n` +
+      `\n[nob]\n  path = ${nob}\n  read only = no\n  munge symlinks = no\n  uid = nobody\n  gid = nogroup\n`,
   );
   port = await freePort();
   daemon = spawn(
@@ -88,32 +96,40 @@ it('a port already in use: a clear message and exit 10', { timeout: 20_000 }, as
 });
 
 it(
-  'SIGTERM during a push: the old file stays whole, no temp file is left, the daemon exits',
+  'SIGTERM during pushes: the old files stay whole, no temp file is left, the daemon exits',
   { timeout: 30_000 },
   async () => {
     const src = path.join(work, 'src');
     await fsp.mkdir(src);
     const old = prng(1, 1 << 20);
-    await fsp.writeFile(path.join(mod, 'big.bin'), old);
     await fsp.writeFile(path.join(src, 'big.bin'), prng(2, 16 << 20));
-    const client = spawn(
-      rsyncBinary(),
-      ['-a', '--bwlimit=1000', `${src}/`, `rsync://127.0.0.1:${port}/mod/`],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const clientDone = new Promise<number | null>((r) => client.once('close', (c) => r(c)));
-    // wait until the daemon is writing the temp file
-    const temps = async () => (await fsp.readdir(mod)).filter((n) => n.startsWith('.big.bin.'));
-    for (let i = 0; i < 200 && (await temps()).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect((await temps()).length).toBe(1);
+    // the session process runs as nobody when the daemon is root (CI is)
+    const modules = process.geteuid?.() === 0 ? ([mod, nob] as const) : ([mod] as const);
+    const clients = modules.map((m) => {
+      writeFileSync(path.join(m, 'big.bin'), old);
+      const client = spawn(
+        rsyncBinary(),
+        ['-a', '--bwlimit=1000', `${src}/`, `rsync://127.0.0.1:${port}/${path.basename(m)}/`],
+        { stdio: 'ignore' },
+      );
+      return new Promise<number | null>((r) => client.once('close', (c) => r(c)));
+    });
+    // wait until the daemon is writing the temp files
+    const temps = async (m: string) => (await fsp.readdir(m)).filter((n) => n.startsWith('.big.bin.'));
+    for (const m of modules) {
+      for (let i = 0; i < 200 && (await temps(m)).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect((await temps(m)).length, m).toBe(1);
+    }
+    if (modules.length > 1) expect(statSync(path.join(nob, (await temps(nob))[0]!)).uid).not.toBe(0);
     const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
     daemon.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(await clientDone).not.toBe(0);
-    expect(await temps()).toEqual([]);
-    expect(readFileSync(path.join(mod, 'big.bin')).equals(old)).toBe(true);
+    for (const c of clients) expect(await c).not.toBe(0);
+    for (const m of modules) {
+      expect(await temps(m)).toEqual([]);
+      expect(readFileSync(path.join(m, 'big.bin')).equals(old), m).toBe(true);
+    }
     expect(existsSync(path.join(work, 'tsrsyncd.pid'))).toBe(false);
   },
 );

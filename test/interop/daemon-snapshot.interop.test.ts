@@ -19,18 +19,35 @@ const CMP = { ignoreRoot: true, mtimeResolutionNs: 1000n, nonFileMtimeResolution
 let work: string;
 let src: string;
 let root: string;
+/** A snapshot module run as nobody (the test runs as root, as CI does). */
+let nobRoot: string;
 let daemon: TsrsyncDaemon;
 
 beforeAll(async () => {
   work = await makeTempDir('tsrsync-dsnap-');
   src = path.join(work, 'src');
   root = path.join(work, 'snaps');
+  nobRoot = path.join(work, 'nob/snaps');
+  await fsp.chmod(work, 0o711);
+  await fsp.mkdir(path.dirname(nobRoot), { mode: 0o777 });
+  await fsp.chmod(path.dirname(nobRoot), 0o777);
   await makeFixtureTree(src, { bigSize: 1_000_000 });
   daemon = await startTsrsyncDaemon({
     modules: {
       snap: {
         path: root,
         extra: { 'read only': 'no', 'munge symlinks': 'no', snapshot: 'yes', 'snapshot keep': 'last=10' },
+      },
+      nob: {
+        path: nobRoot,
+        extra: {
+          'read only': 'no',
+          'munge symlinks': 'no',
+          snapshot: 'yes',
+          'snapshot keep': 'last=1',
+          uid: 'nobody',
+          gid: 'nogroup',
+        },
       },
     },
   });
@@ -121,6 +138,30 @@ describe('snapshot = yes', () => {
       expect(
         compareTrees(await treeSnapshot(src), await treeSnapshot(path.join(root, after.at(-1)!.name)), CMP),
       ).toEqual([]);
+    },
+  );
+
+  it(
+    'a module run as nobody: its snapshots are made, linked and pruned by nobody',
+    { timeout: 60_000 },
+    async () => {
+      expect(process.geteuid?.()).toBe(0);
+      const nobody = statSync(path.dirname(nobRoot)).uid; // not yet: the daemon makes the root
+      for (let k = 0; k < 3; k++) {
+        await fsp.appendFile(path.join(src, 'site/index.html'), `\n<!-- nobody ${k} -->\n`);
+        const r = await runRsync(['-aH', `${src}/`, daemon.url('nob')]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      }
+      const snaps = listSnapshots(nobRoot);
+      // last=1 keeps one; what it kept is the source, written by nobody
+      expect(snaps.length).toBe(1);
+      const owner = statSync(nobRoot).uid;
+      expect(owner).not.toBe(0);
+      expect(owner).not.toBe(nobody);
+      const tree = await treeSnapshot(path.join(nobRoot, snaps[0]!.name));
+      for (const [rel, e] of tree) expect(e.uid, rel).toBe(owner);
+      expect(compareTrees(await treeSnapshot(src), tree, { ...CMP, ignore: ['uid', 'gid'] })).toEqual([]);
     },
   );
 });

@@ -11,7 +11,7 @@ import { runSnapshot } from './commands/snapshot.js';
 import { runSnapshots } from './commands/snapshots.js';
 import { runRestore } from './commands/restore.js';
 import { runPrune } from './commands/prune.js';
-import { runDaemon } from './commands/daemon.js';
+import { runDaemon, runSessionChild, SESSION_ARG } from './commands/daemon.js';
 import { EXIT_TEXT, stdio, type ConsoleOutput } from './output.js';
 import { VERSION } from './version.js';
 
@@ -39,6 +39,8 @@ export async function main(argv: readonly string[], io: ConsoleOutput = stdio): 
     if (cmd?.startsWith('-') && cmd !== '--server' && argv.includes('--server'))
       return await runServer(argv, io);
     switch (cmd) {
+      case SESSION_ARG:
+        return await runSessionChild();
       case '--server':
         return await runServer(argv, io);
       case undefined:

@@ -64,10 +64,13 @@ export {
 } from './daemon-server/daemon.js';
 export {
   handleConnection,
-  runsAsRoot,
   type ConnectionInfo,
   type DaemonHooks,
 } from './daemon-server/session.js';
+export { serveSessionProcess } from './daemon-server/session-process.js';
+export type { SessionJob } from './daemon-server/session-job.js';
+export { readAccounts, type AccountDb } from './daemon-server/accounts.js';
+export { moduleIdentity, type ModuleIdentity } from './daemon-server/identity.js';
 export {
   pullOverShell,
   pushOverShell,

@@ -10,8 +10,10 @@ import {
   RsyncdConfError,
   daemonHooks,
   handleConnection,
-  runsAsRoot,
+  moduleIdentity,
   pipeTransport,
+  readAccounts,
+  serveSessionProcess,
   logLine,
   parseRsyncdConf,
   startDaemonServer,
@@ -23,6 +25,7 @@ import {
   type ServerInvocation,
 } from '@tsrsync/protocol';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Layout, parseKeep, snapshot, SnapshotError } from '@tsrsync/snapshot';
 import { UsageError, parseArgs, parseIntArg } from '../args.js';
 import type { ConsoleOutput } from '../output.js';
@@ -92,20 +95,19 @@ export async function runDaemon(argv: readonly string[], io: ConsoleOutput): Pro
   return 0;
 }
 
-/** What rsyncd.conf asks that one tsrsync process cannot do as rsync does (chroot, per-module ids). */
+/** What rsyncd.conf asks that tsrsync cannot do as rsync does (chroot, ids without root), and bad ids. */
 export function moduleWarnings(cfg: DaemonConfig): string[] {
   const out: string[] = [];
   const root = process.geteuid?.() === 0;
+  const accounts = readAccounts();
   const chroot = cfg.modules.filter((m) => m.useChroot).map((m) => m.name);
   if (chroot.length > 0)
     out.push(
       `use chroot is not available (modules ${chroot.join(', ')}): paths are confined by checks, and symlinks are munged unless "munge symlinks = no"`,
     );
   for (const m of cfg.modules) {
-    if (root && !runsAsRoot(m))
-      out.push(
-        `module ${m.name}: uid/gid ${m.uid ?? 'nobody'}/${m.gid ?? 'nogroup'} are not switched to (one process serves every module as root): pushes cannot set owners, groups or set-id bits`,
-      );
+    const ids = moduleIdentity(m, root, accounts);
+    if ('error' in ids) out.push(`module ${m.name}: ${ids.error}: clients of this module are refused`);
     else if (!root && (m.uid !== undefined || m.gid !== undefined))
       out.push(`module ${m.name}: uid/gid need a daemon run as root; files are written as this user`);
   }
@@ -152,9 +154,18 @@ export async function serveDaemonOverShell(inv: ServerInvocation, io: ConsoleOut
 /** Starts serving `config` (the library form of `tsrsync daemon`, with snapshots on push). */
 export function startDaemon(
   config: DaemonConfig,
-  o: Omit<DaemonServerOptions, 'config' | 'snapshotPush'> = {},
+  o: Omit<DaemonServerOptions, 'config' | 'snapshotPush' | 'sessionCommand'> = {},
 ): Promise<DaemonServer> {
-  return startDaemonServer({ ...o, config, snapshotPush });
+  return startDaemonServer({ ...o, config, snapshotPush, sessionCommand: [process.execPath, BIN, SESSION_ARG] });
+}
+
+/** The command a root daemon starts for a session of a module's user (see runSessionChild()). */
+const BIN = fileURLToPath(new URL('../../bin/tsrsync.js', import.meta.url));
+export const SESSION_ARG = '--daemon-session-process';
+
+/** `tsrsync --daemon-session-process`: serves one session handed over by `tsrsync daemon`. */
+export function runSessionChild(): Promise<number> {
+  return serveSessionProcess(snapshotPush);
 }
 
 /**

@@ -4,11 +4,13 @@
  * client ends only its own session; `max connections` is counted per
  * module; the handshake has a deadline.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { duplexTransport } from '../transport/transport.js';
+import { readAccounts, type AccountDb } from './accounts.js';
 import type { DaemonConfig, ModuleConfig } from './config.js';
+import { runSessionProcess } from './session-process.js';
 import { handleConnection, type DaemonHooks } from './session.js';
 
 export interface DaemonServerOptions {
@@ -19,6 +21,11 @@ export interface DaemonServerOptions {
   log?: ((line: string) => void) | undefined;
   handshakeTimeoutMs?: number | undefined;
   snapshotPush?: DaemonHooks['snapshotPush'];
+  /**
+   * argv of a process that calls serveSessionProcess(): with it a root daemon serves a
+   * module whose uid or gid is not root's in a process of that user, as rsyncd does.
+   */
+  sessionCommand?: readonly string[] | undefined;
 }
 
 export interface DaemonServer {
@@ -28,34 +35,6 @@ export interface DaemonServer {
   close(): Promise<void>;
   /** Sessions in progress. */
   readonly active: number;
-}
-
-/** Each user's groups, primary first, as getgrouplist(3) gives them (from /etc/passwd and /etc/group). */
-function groupDb(): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  const read = (f: string) => {
-    try {
-      return fs.readFileSync(f, 'utf8').split('\n');
-    } catch {
-      return [];
-    }
-  };
-  const byGid = new Map<string, string>();
-  const members: [string, string[]][] = [];
-  for (const line of read('/etc/group')) {
-    const f = line.split(':');
-    if (f.length < 4 || !f[0]) continue;
-    byGid.set(f[2]!, f[0]);
-    members.push([f[0], f[3]!.split(',').filter((x) => x !== '')]);
-  }
-  for (const line of read('/etc/passwd')) {
-    const f = line.split(':');
-    const g = f.length >= 4 && f[0] ? byGid.get(f[3]!) : undefined;
-    if (g !== undefined) m.set(f[0]!, [g]);
-  }
-  for (const [g, users] of members)
-    for (const u of users) if (!(m.get(u) ?? []).includes(g)) m.set(u, [...(m.get(u) ?? []), g]);
-  return m;
 }
 
 export function logLine(file: string): (line: string) => void {
@@ -76,9 +55,10 @@ export function daemonHooks(
   cfg: DaemonConfig,
   log: (line: string) => void,
   snapshotPush?: DaemonHooks['snapshotPush'],
+  sessions?: { command: readonly string[]; track: (c: ChildProcess) => void },
 ): DaemonHooks {
   const slots = new Map<string, number>();
-  let groups: Map<string, string[]> | undefined;
+  let accounts: AccountDb | undefined;
   return {
     log,
     motd: () => {
@@ -96,7 +76,11 @@ export function daemonHooks(
       return true;
     },
     releaseSlot: (m: ModuleConfig) => slots.set(m.name, Math.max(0, (slots.get(m.name) ?? 1) - 1)),
-    groupsOf: (user) => (groups ??= groupDb()).get(user) ?? [],
+    accounts: () => (accounts ??= readAccounts()),
+    runAs: sessions
+      ? (job, socket, leftover) =>
+          runSessionProcess(sessions.command, job, socket, leftover, log, sessions.track)
+      : undefined,
     exec: (cmd, env) =>
       new Promise((resolve) => {
         const c = spawn('/bin/sh', ['-c', cmd], { env: { ...process.env, ...env }, stdio: 'ignore' });
@@ -111,7 +95,19 @@ export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer>
   const cfg = o.config;
   const log = o.log ?? (cfg.logFile ? logLine(cfg.logFile) : () => undefined);
   const sockets = new Set<net.Socket>();
-  const hooks = daemonHooks(cfg, log, o.snapshotPush);
+  const children = new Set<ChildProcess>();
+  let handedOff = false;
+  const track = (c: ChildProcess) => {
+    handedOff = true;
+    children.add(c);
+    c.once('exit', () => children.delete(c));
+  };
+  const hooks = daemonHooks(
+    cfg,
+    log,
+    o.snapshotPush,
+    o.sessionCommand ? { command: o.sessionCommand, track } : undefined,
+  );
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
@@ -121,7 +117,7 @@ export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer>
     void handleConnection(
       duplexTransport(socket),
       cfg,
-      { addr, host: undefined },
+      { addr, host: undefined, socket: o.sessionCommand ? socket : undefined },
       hooks,
       o.handshakeTimeoutMs,
     );
@@ -135,13 +131,27 @@ export function startDaemonServer(o: DaemonServerOptions): Promise<DaemonServer>
         port: a.port,
         address: a.address,
         get active() {
-          return sockets.size;
+          return sockets.size + children.size;
         },
-        close: () =>
-          new Promise<void>((r) => {
+        close: async () => {
+          const ended = [...children].map((c) => new Promise((r) => c.once('exit', r)));
+          // a session process aborts its transfer on SIGTERM as a session here does on destroy
+          for (const c of children) c.kill('SIGTERM');
+          await new Promise<void>((r) => {
             for (const s of sockets) s.destroy();
             server.close(() => r());
-          }),
+            // after a socket went to a session process, Node's server.close() polls those
+            // processes for their sockets and never calls back once they are gone; the
+            // listener is closed at this point, and the processes are awaited below
+            if (handedOff) r();
+          });
+          // one that does not end (stuck in the kernel, say) is not waited for forever
+          const kill = setTimeout(() => {
+            for (const c of children) c.kill('SIGKILL');
+          }, 10_000);
+          await Promise.all(ended);
+          clearTimeout(kill);
+        },
       });
     });
   });

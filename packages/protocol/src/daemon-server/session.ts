@@ -6,6 +6,7 @@
  * read-only/write-only rules, refused options and xfer hooks.
  */
 import fs from 'node:fs';
+import type net from 'node:net';
 import {
   AUTH_DIGESTS,
   SUPPORTED_PROTOCOLS,
@@ -18,11 +19,14 @@ import { EXIT } from '../errors.js';
 import { parseFilterRule, simpleRule, type FilterRule } from '../filter/rules.js';
 import { parseChmod } from '../options/chmod.js';
 import { parseServerArgs, ServerArgsError, type ServerInvocation } from '../options/parse-server-args.js';
-import { serveSession, type ReceiveRun } from '../server/serve.js';
+import type { ReceiveRun } from '../server/serve.js';
 import { ByteReader } from '../transport/byte-reader.js';
 import type { Transport } from '../transport/transport.js';
 import type { DaemonConfig, ModuleConfig } from './config.js';
 import { authUserMatch, hostAllowed } from './access.js';
+import type { AccountDb } from './accounts.js';
+import { identityDiffers, moduleIdentity, type ModuleIdentity } from './identity.js';
+import { serveJob, type SessionJob } from './session-job.js';
 import { checkResponse, makeChallenge } from './challenge.js';
 import { readSecrets } from './secrets.js';
 import { moduleArgPath, staysInside } from './sanitize.js';
@@ -36,6 +40,8 @@ const MAX_ARG_BYTES = 4 * 1024 * 1024;
 export interface ConnectionInfo {
   addr: string;
   host: string | undefined;
+  /** The client's socket, when the session may be handed to a process of the module's user. */
+  socket?: net.Socket | undefined;
 }
 
 export interface DaemonHooks {
@@ -44,8 +50,13 @@ export interface DaemonHooks {
   /** Claims a connection slot of a module; false when `max connections` is reached. */
   claimSlot(m: ModuleConfig): boolean;
   releaseSlot(m: ModuleConfig): void;
-  /** The groups of a user name (for @group in auth users). */
-  groupsOf(user: string): string[];
+  /** Users and groups (for @group in auth users, and the modules' uid and gid). */
+  accounts(): AccountDb;
+  /**
+   * Runs a session's transfer in a process of the module's user (a root daemon's module
+   * whose uid or gid is not root's); undefined: this process serves it, as that user would.
+   */
+  runAs?: ((job: SessionJob, socket: net.Socket, leftover: Uint8Array) => Promise<number>) | undefined;
   /** Runs a pre-/post-xfer exec command with rsync's environment; resolves with its exit status. */
   exec(cmd: string, env: Record<string, string>): Promise<number>;
   /** snapshot = yes: wraps a push into a snapshot commit; `tell` sends the client an info line. */
@@ -140,7 +151,7 @@ export async function handleConnection(
       const answer = resp && sp > 0 ? resp.slice(sp + 1) : '';
       let ok = false;
       if (name !== '') {
-        const match = authUserMatch(name, hooks.groupsOf(name), m.authUsers, m.readOnly);
+        const match = authUserMatch(name, hooks.accounts().groupNamesOf(name), m.authUsers, m.readOnly);
         const access = match?.access;
         if (match && access !== 'deny') {
           try {
@@ -164,9 +175,17 @@ export async function handleConnection(
       }
       user = name;
     }
+    // clientserver.c:rsync_module(): the module's uid and gid resolve, or the module is refused
+    const amRoot = process.geteuid?.() === 0;
+    const ids = moduleIdentity(m, amRoot, hooks.accounts());
+    if ('error' in ids) {
+      hooks.log(`${ids.error.replace(/^invalid/, 'Invalid')}`);
+      await write(`@ERROR: ${ids.error}\n`);
+      return;
+    }
     // clientserver.c:rsync_module(): the module's directory must be there before OK
     // (a snapshot module makes its root, 0700 like a new snapshot ROOT)
-    if (!moduleDirReady(m)) {
+    if (!moduleDirReady(m, amRoot ? ids.identity : undefined)) {
       hooks.log(`chdir ${m.path} failed`);
       await write('@ERROR: chdir failed\n');
       return;
@@ -212,10 +231,13 @@ export async function handleConnection(
     }
     if (m.timeout > 0 && (inv.options.timeout === 0 || inv.options.timeout > m.timeout))
       inv.options.timeout = m.timeout;
-    // rsync's daemon run by root switches to the module's uid (default nobody) and so cannot
-    // give files away; one tsrsync process serves every module as root, so a module that is
-    // not run as root must not let a pushing client set owners (or root-owned set-id files)
-    const actAsUser = !inv.amSender && process.geteuid?.() === 0 && !runsAsRoot(m);
+    // rsync's daemon run by root switches to the module's uid (default nobody) and gid: a
+    // process of that user serves the transfer (runAs). Where none can (a daemon over a remote
+    // shell), this root process must not let a pushing client set owners or set-id files.
+    const switchTo: ModuleIdentity | undefined =
+      amRoot && identityDiffers(ids.identity) ? ids.identity : undefined;
+    const handOff = switchTo !== undefined && hooks.runAs !== undefined && conn.socket !== undefined;
+    const actAsUser = !inv.amSender && switchTo !== undefined && !handOff;
     if (actAsUser) inv.options.stripSetId = true;
     const moduleDir = m.path;
     // every path names something inside the module
@@ -280,21 +302,19 @@ export async function handleConnection(
         code: EXIT.FILEIO,
       };
     }
-    const code = await serveSession({
-      transport: t,
+    const job: SessionJob = {
+      module: m,
       inv,
-      exchangeVersions: false,
       protocol,
-      leftover: reader.takeBuffered(),
       serverFilters,
-      // no chown, no devices: what the module's unprivileged uid could do
-      ...(actAsUser ? { amRoot: false } : {}),
       refuse,
-      receive:
-        !inv.amSender && m.snapshot && hooks.snapshotPush && !refuse
-          ? (run, tell) => hooks.snapshotPush!(m, run, inv, `${user ? `${user}@` : ''}${host}`, tell)
-          : undefined,
-    });
+      who: `${user ? `${user}@` : ''}${host}`,
+      actAsUser,
+      identity: handOff ? switchTo : undefined,
+    };
+    const code = handOff
+      ? await hooks.runAs!(job, conn.socket!, reader.takeBuffered())
+      : await serveJob(job, t, reader.takeBuffered(), hooks.snapshotPush);
     hooks.log(`finished ${m.name} for ${host} (${conn.addr}) with code ${code}`);
     if (m.postXferExec)
       void hooks.exec(m.postXferExec, {
@@ -312,14 +332,15 @@ export async function handleConnection(
   }
 }
 
-/** The module's `uid` is root (rsync's default for a root daemon is nobody). */
-export function runsAsRoot(m: ModuleConfig): boolean {
-  return (m.uid === 'root' || m.uid === '0') && (m.gid === undefined || m.gid === 'root' || m.gid === '0');
-}
-
-function moduleDirReady(m: ModuleConfig): boolean {
+function moduleDirReady(m: ModuleConfig, id: ModuleIdentity | undefined): boolean {
   try {
-    if (m.snapshot) fs.mkdirSync(m.snapshotRoot ?? m.path, { recursive: true, mode: 0o700 });
+    if (m.snapshot) {
+      const root = m.snapshotRoot ?? m.path;
+      const made = fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+      // the module's user writes its snapshots: a root it did not make is given to it
+      if (made !== undefined && id && (id.uid !== undefined || id.gids.length > 0))
+        fs.chownSync(root, id.uid ?? -1, id.gids[0] ?? -1);
+    }
     return fs.statSync(m.path).isDirectory();
   } catch {
     return false;

@@ -1,0 +1,124 @@
+/**
+ * A daemon session in a process of the module's user. rsync's daemon forks
+ * per connection and its child calls setgid/setgroups/setuid before the
+ * transfer (clientserver.c:rsync_module()); Node cannot fork, so after the
+ * text phase the daemon starts a process (as root, so it can load the code),
+ * hands it the client's socket over the IPC channel with the job, and that
+ * process drops to the module's ids for good before it touches a file.
+ * The client says nothing between its arguments and the server's first
+ * binary bytes, so no byte is in flight while the socket changes hands.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type net from 'node:net';
+import { EXIT } from '../errors.js';
+import { duplexTransport } from '../transport/transport.js';
+import { assumeIdentity } from './identity.js';
+import { serveJob, type SessionJob } from './session-job.js';
+import type { DaemonHooks } from './session.js';
+
+interface JobMessage {
+  job: SessionJob;
+  leftover: Uint8Array;
+}
+
+/**
+ * Runs `job` in a new process started as `command` (argv; it must call
+ * serveSessionProcess()). Resolves with the session's exit code.
+ */
+export function runSessionProcess(
+  command: readonly string[],
+  job: SessionJob,
+  socket: net.Socket,
+  leftover: Uint8Array,
+  log: (line: string) => void,
+  track: (child: ChildProcess) => void,
+): Promise<number> {
+  // bytes the socket already read but nobody consumed go along with it
+  const extra: Buffer[] = [];
+  for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) extra.push(c);
+  const bytes = extra.length > 0 ? Buffer.concat([leftover, ...extra]) : leftover;
+  return new Promise((resolve) => {
+    let code: number | undefined;
+    const child = spawn(command[0]!, command.slice(1), {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      cwd: '/',
+    });
+    track(child);
+    let errText = '';
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      errText += s;
+      let nl;
+      while ((nl = errText.indexOf('\n')) >= 0) {
+        log(`session process ${child.pid}: ${errText.slice(0, nl)}`);
+        errText = errText.slice(nl + 1);
+      }
+    });
+    child.on('message', (m: { code?: unknown }) => {
+      if (typeof m?.code === 'number') code = m.code;
+    });
+    child.on('error', (e) => {
+      log(`cannot start a session process: ${e.message}`);
+      socket.destroy();
+      resolve(EXIT.IPC);
+    });
+    child.on('exit', (c, sig) => {
+      if (errText) log(`session process ${child.pid}: ${errText}`);
+      if (code === undefined) log(`session process ${child.pid} ended ${sig ? `by ${sig}` : `with ${c}`}`);
+      // rsync's RERR_SIGNAL for a session ended by a signal
+      resolve(code ?? c ?? EXIT.SIGNAL);
+    });
+    const msg: JobMessage = { job, leftover: bytes };
+    child.send(msg, socket, (err) => {
+      if (err) {
+        log(`cannot hand the connection to a session process: ${err.message}`);
+        socket.destroy();
+        child.kill('SIGKILL');
+      }
+    });
+  });
+}
+
+/**
+ * The session process's side: waits for the job and the socket, becomes the
+ * module's user, serves, reports the exit code. Resolves with that code.
+ */
+export function serveSessionProcess(snapshotPush?: DaemonHooks['snapshotPush']): Promise<number> {
+  return new Promise((resolve) => {
+    if (!process.send) {
+      resolve(EXIT.IPC);
+      return;
+    }
+    process.once('message', (m: JobMessage, socket: net.Socket | undefined) => {
+      void (async () => {
+        if (!socket) {
+          process.disconnect?.();
+          resolve(EXIT.IPC);
+          return;
+        }
+        const job = m.job;
+        try {
+          if (job.identity) assumeIdentity(job.identity);
+        } catch (e) {
+          process.stderr.write(`${(e as Error).message}\n`);
+          job.refuse ??= { message: `@ERROR: ${(e as Error).message}`, code: EXIT.STARTCLIENT };
+        }
+        const t = duplexTransport(socket);
+        // the daemon stopping ends the transfer as an in-process session's would
+        process.once('SIGTERM', () => t.destroy(new Error('the daemon is stopping')));
+        let code: number;
+        try {
+          code = await serveJob(job, t, m.leftover, snapshotPush);
+        } catch (e) {
+          process.stderr.write(`session failed: ${(e as Error).message}\n`);
+          code = EXIT.PARTIAL;
+        }
+        t.destroy();
+        process.send!({ code }, () => {
+          process.disconnect?.();
+          resolve(code);
+        });
+      })();
+    });
+  });
+}
