@@ -3,8 +3,9 @@
  * points pulled into subdirectories of one snapshot, hooks and notification.
  * Every error names `file:line:`; unknown keys are errors.
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import { SnapshotError } from './errors.js';
 import { destProblem, destWithin, normalizeDest } from './multi-source.js';
 import type { NotifyConfig } from './notify.js';
@@ -59,6 +60,11 @@ const URL_SRC = /^rsync:\/\/(?:[^@/\s]+@)?[^/\s]+\/[^/\s]/i;
 const MAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
 
 type N = Node | null | undefined;
+
+// loaded when a job file is read: every other command starts without it (about 50 ms)
+let yamlLib: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') =>
+  (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 interface Entry {
   key: string;
   value: N;
@@ -81,18 +87,18 @@ class Reader {
   }
 
   resolve(n: N): N {
-    return isAlias(n) ? (n.resolve(this.doc) as N) : n;
+    return yaml().isAlias(n) ? (n.resolve(this.doc) as N) : n;
   }
 
   /** The keys of a mapping, checked against `allowed`. */
   map(n: N, what: string, line: number, allowed: readonly string[]): Map<string, Entry> {
     const m = this.resolve(n);
-    if (!isMap(m)) this.fail(this.line(m, line), `${what} must be a mapping`);
+    if (!yaml().isMap(m)) this.fail(this.line(m, line), `${what} must be a mapping`);
     const out = new Map<string, Entry>();
     for (const pair of m.items) {
       const k = this.resolve(pair.key as N);
       const kl = this.line(k, this.line(m, line));
-      if (!isScalar(k) || typeof k.value !== 'string') this.fail(kl, `${what}: keys must be names`);
+      if (!yaml().isScalar(k) || typeof k.value !== 'string') this.fail(kl, `${what}: keys must be names`);
       if (!allowed.includes(k.value))
         this.fail(kl, `unknown key '${k.value}' in ${what} (known: ${allowed.join(', ')})`);
       out.set(k.value, { key: k.value, value: this.resolve(pair.value as N), line: kl });
@@ -101,7 +107,7 @@ class Reader {
   }
 
   scalar(e: Entry): unknown {
-    if (!isScalar(e.value)) this.fail(this.line(e.value, e.line), `${e.key} must be a single value`);
+    if (!yaml().isScalar(e.value)) this.fail(this.line(e.value, e.line), `${e.key} must be a single value`);
     return e.value.value;
   }
 
@@ -115,10 +121,10 @@ class Reader {
 
   list(e: Entry | undefined): string[] {
     if (!e) return [];
-    if (!isSeq(e.value)) this.fail(this.line(e.value, e.line), `${e.key} must be a list of strings`);
+    if (!yaml().isSeq(e.value)) this.fail(this.line(e.value, e.line), `${e.key} must be a list of strings`);
     return e.value.items.map((item) => {
       const it = this.resolve(item as N);
-      if (!isScalar(it) || typeof it.value !== 'string')
+      if (!yaml().isScalar(it) || typeof it.value !== 'string')
         this.fail(this.line(it, e.line), `${e.key}: every item must be a string (quote it)`);
       return it.value;
     });
@@ -129,8 +135,8 @@ const JOB_KEYS = ['root', 'keep', 'timezone', 'allow_empty', 'wait', 'options', 
 const POINT_KEYS = ['source', 'dest', 'exclude', 'include', 'options', 'password_file'];
 
 export function parseJob(text: string, file: string): Job {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lc = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     const msg = err.code === 'MULTIPLE_DOCS' ? 'a job file holds a single YAML document' : err.message;
@@ -185,7 +191,7 @@ export function parseJob(text: string, file: string): Job {
   const options = r.list(optE);
 
   const pointsE = top.get('points') ?? r.fail(1, "missing 'points' (the backup points)");
-  if (!isSeq(pointsE.value) || pointsE.value.items.length === 0)
+  if (!yaml().isSeq(pointsE.value) || pointsE.value.items.length === 0)
     r.fail(r.line(pointsE.value, pointsE.line), 'points must be a list of at least one backup point');
   const points = pointsE.value.items.map((item, i) => {
     const line = r.line(item as N, pointsE.line);

@@ -69,6 +69,38 @@ export function sortFileList<T extends Sortable>(entries: readonly T[], protocol
 }
 
 /**
+ * sortFileList() for the contents of one directory (every name is
+ * `prefix/base` with the same prefix, none is "."), as the sender's
+ * sub-lists are: the same order, compared on the base names without
+ * building keys. Files before directories (protocol >= 29), and a directory
+ * compares as `base/`.
+ */
+export function sortDirContents<T extends Sortable>(entries: readonly T[], protocol: number): T[] {
+  const n = entries.length;
+  const bases: Buffer[] = new Array<Buffer>(n);
+  const dirs = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const name = entries[i]!.nameBytes;
+    const s = name.lastIndexOf(0x2f) + 1;
+    bases[i] = Buffer.from(name.buffer, name.byteOffset + s, name.length - s);
+    dirs[i] = protocol >= 29 && isDir(entries[i]!.mode) ? 1 : 0;
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((x, y) => {
+    if (dirs[x] !== dirs[y]) return dirs[x]! - dirs[y]!;
+    const a = bases[x]!;
+    const b = bases[y]!;
+    const m = Math.min(a.length, b.length);
+    const c = a.compare(b, 0, m, 0, m);
+    if (c !== 0 || a.length === b.length) return c || x - y;
+    // one name is a prefix of the other: a file's name ends there, a directory's goes on with '/'
+    if (dirs[x] === 0) return a.length - b.length;
+    return a.length < b.length ? 0x2f - b[m]! : a[m]! - 0x2f;
+  });
+  return order.map((i) => entries[i]!);
+}
+
+/**
  * Receiver-side duplicate removal on a sorted list, as flist_sort_and_clean():
  * for the same name twice keep the first, except that a directory beats a
  * non-directory. Returns a parallel array: true = the slot is cleared (it

@@ -9,7 +9,7 @@
 import { isDir } from '../flist/file-entry.js';
 import { FileListEncoder, type FlistOptions } from '../flist/file-entry.js';
 import { encodeFlistTrailer } from '../flist/id-list.js';
-import { sortFileList } from '../flist/sort.js';
+import { sortDirContents, sortFileList } from '../flist/sort.js';
 import { XMIT, IOERR, NDX_FLIST_EOF, NDX_FLIST_OFFSET } from '../constants.js';
 import type { FilterList } from '../filter/filter-list.js';
 import { joinPath } from '../local/fs-names.js';
@@ -273,7 +273,11 @@ export class SendFileLists {
 
   /** Sorts, merges duplicates, encodes and records one list. */
   #emit(w: WireWriter, raw: SendEntry[], parentDir: number, extra: Map<SendEntry, Buffer[]>): SendList {
-    const sorted = this.#dedupe(sortFileList(raw, this.o.protocol), extra);
+    // a sub-list is one directory's contents: sorted on base names
+    const sorted = this.#dedupe(
+      parentDir >= 0 ? sortDirContents(raw, this.o.protocol) : sortFileList(raw, this.o.protocol),
+      extra,
+    );
     const list: SendList = { ndxStart: this.#nextNdxStart, entries: sorted, parentDir };
     this.#nextNdxStart += sorted.length + 1;
     this.enc.startList(list.ndxStart);
