@@ -2,8 +2,9 @@
  * Local copies (`tsrsync pull SRC DEST` with two local paths) give what
  * `rsync -a` gives on the fixture tree, and a second run changes nothing.
  */
-import { promises as fsp, readFileSync, statSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ARCHIVE, RsyncError, localCopy, makeOptions } from '@tsrsync/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
 import { statFigure, tsrsync } from './cli-run.js';
@@ -71,4 +72,50 @@ it('a single file, a directory without slash, --no-whole-file deltas, --link-des
   expect(statSync(path.join(next, 'site/img/logo.png')).ino).toBe(
     statSync(path.join(prev, 'site/img/logo.png')).ino,
   );
+});
+
+// the sending half runs in a worker thread: its errors and an abort end the copy as before
+it('a missing source gives code 23 as rsync does; an abort mid-copy ends it with its reason', async () => {
+  const d = path.join(work, 'errors');
+  const missing = path.join(work, 'no-such-source');
+  await fsp.mkdir(d);
+  const r = await tsrsync('pull', '-a', `${src}/`, missing, `${d}/ours/`);
+  const rr = await runRsync(['-a', `${src}/`, missing, `${d}/ref/`]);
+  expect(rr.code).toBe(23);
+  expect(r.code).toBe(23);
+  expect(r.stderr).toContain('no-such-source');
+  expect(readFileSync(path.join(d, 'ours/site/index.html'), 'utf8')).toContain('hello');
+
+  const many = path.join(work, 'many');
+  for (let i = 0; i < 40; i++) {
+    await fsp.mkdir(path.join(many, `d${i}`), { recursive: true });
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        fsp.writeFile(path.join(many, `d${i}`, `f${j}`), `file ${i}/${j}\n`),
+      ),
+    );
+  }
+  const ac = new AbortController();
+  const reason = new RsyncError('received SIGINT, exiting', 'ERR_RSYNC_SIGNAL', 20);
+  const t0 = Date.now();
+  const copy = localCopy({
+    sources: [`${many}/`],
+    dest: path.join(work, 'aborted'),
+    options: makeOptions({ ...ARCHIVE }),
+    reporter: { fileList: () => ac.abort(reason) },
+    signal: ac.signal,
+  });
+  await expect(copy).rejects.toBe(reason);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  // an abort before the start: nothing runs
+  await expect(
+    localCopy({
+      sources: [`${many}/`],
+      dest: path.join(work, 'never'),
+      options: makeOptions({ ...ARCHIVE }),
+      reporter: {},
+      signal: ac.signal,
+    }),
+  ).rejects.toBe(reason);
+  expect(existsSync(path.join(work, 'never'))).toBe(false);
 });

@@ -90,7 +90,12 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
     const pre = level === 1 ? g.preStat : undefined;
     g.preStat = undefined;
     try {
-      st = pre === undefined ? ctx.dest.lstat(rel) : (pre ?? undefined);
+      st =
+        pre !== undefined
+          ? (pre ?? undefined)
+          : level === 1 && !dir && g.inFreshDir(e)
+            ? undefined
+            : ctx.dest.lstat(rel);
     } catch (err) {
       ctx.sysFail(`recv_generator: failed to stat ${ctx.full(rel)}`, err);
       return;
@@ -171,6 +176,7 @@ async function genDir(
     try {
       ctx.dest.mkdir(rel, (e.mode | addedPerms) & 0o700);
       e.fl |= FL.DIR_CREATED;
+      g.createdDir(e);
     } catch {
       /* reported when the directory is handled in full */
     }
@@ -196,6 +202,7 @@ async function genDir(
   if (!realSt && !o.dryRun) {
     try {
       ctx.dest.mkdir(rel, e.mode | addedPerms);
+      g.createdDir(e);
     } catch (err) {
       if (errCode(err) !== 'EEXIST') {
         ctx.sysFail(`recv_generator: mkdir ${ctx.full(rel)} failed`, err);

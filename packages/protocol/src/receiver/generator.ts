@@ -11,6 +11,7 @@ import { FL, type ListEntry, type SubList } from '../flist/file-list.js';
 import { isDir } from '../flist/file-entry.js';
 import { encodeItem } from '../transfer/item.js';
 import { NdxState, encodeNdx } from '../wire/ndx.js';
+import { dirOf, nameKey } from '../local/fs-names.js';
 import { StatPrefetcher, type PrefetchResult, type StatLike } from '../local/stat.js';
 import { effectiveDelete } from '../options/transfer-options.js';
 import type { ReceiveContext } from './context.js';
@@ -51,10 +52,29 @@ export class Generator {
    */
   readonly #freshDest: boolean;
 
+  /**
+   * Directories (latin1 names, '' for the destination itself) that were empty when this run
+   * created them or began: nothing is in them that this run did not put there, so a name's
+   * first generation needs no lstat() to learn that it is missing (as a dry run skips the
+   * stat below a missing directory). Saves one failing lstat() per file of a fresh copy.
+   */
+  readonly #freshDirs = new Set<string>();
+
   constructor(readonly ctx: ReceiveContext) {
     this.#freshDest = emptyDir(ctx.dest.root);
+    if (this.#freshDest && ctx.localName === undefined) this.#freshDirs.add('');
     this.deleter = new Deleter(ctx);
     this.ndxOut = new NdxState(ctx.s.protocol);
+  }
+
+  /** This run created directory `e` (empty): see #freshDirs. */
+  createdDir(e: ListEntry): void {
+    this.#freshDirs.add(nameKey(e.nameBytes));
+  }
+
+  /** `e` is in a directory this run found or made empty, so nothing by its name is there yet. */
+  inFreshDir(e: ListEntry): boolean {
+    return this.#freshDirs.size > 0 && this.#freshDirs.has(nameKey(dirOf(e.nameBytes)));
   }
 
   get deleteMode() {
