@@ -3,7 +3,7 @@
  * module's tree equals the source, the post-xfer exec hook sees the status,
  * a re-push moves nothing, deltas are small, --delete, authentication.
  */
-import { promises as fsp, readFileSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
@@ -148,6 +148,39 @@ describe('push options', () => {
     expect(names).not.toContain('big.bin');
     expect(names).not.toContain('deep');
     expect(names).toContain('site');
+  });
+
+  it('names that are not UTF-8 arrive byte for byte, as real rsync sends them', async () => {
+    const names = [
+      Buffer.from([0xff, 0xfe, 0x41]),
+      Buffer.from('caf\u00e9'),
+      Buffer.from([0x80, 0x5c, 0x6e]),
+      Buffer.from([0xe9, 0x2e, 0x74, 0x78, 0x74]),
+    ];
+    const odd = path.join(work, 'odd');
+    await fsp.mkdir(path.join(odd, 'sub'), { recursive: true });
+    for (const [i, n] of names.entries()) {
+      writeFileSync(Buffer.concat([Buffer.from(`${odd}/`), n]), `file ${i}\n`);
+      mkdirSync(Buffer.concat([Buffer.from(`${odd}/sub/`), n]));
+    }
+    const listing = (dir: string) =>
+      readdirSync(Buffer.from(dir), { encoding: 'buffer' })
+        .map((b) => b.toString('hex'))
+        .sort();
+    for (const who of ['tsrsync', 'rsync'] as const) {
+      const r =
+        who === 'tsrsync'
+          ? await tsrsync('push', '-a', `${odd}/`, `${daemon.url('up')}/odd-${who}`)
+          : await runRsync(['-a', `${odd}/`, `${daemon.url('up')}/odd-${who}`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    for (const sub of ['', 'sub']) {
+      expect(listing(path.join(up, 'odd-tsrsync', sub))).toEqual(listing(path.join(odd, sub)));
+      expect(listing(path.join(up, 'odd-tsrsync', sub))).toEqual(listing(path.join(up, 'odd-rsync', sub)));
+    }
+    expect(readFileSync(Buffer.concat([Buffer.from(`${up}/odd-tsrsync/`), names[0]!]), 'utf8')).toBe(
+      'file 0\n',
+    );
   });
 
   it('authentication: the right password works, a wrong one exits 5', async () => {
