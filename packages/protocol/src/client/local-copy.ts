@@ -146,7 +146,8 @@ function senderWorkerEntry(): Promise<URL> {
 }
 
 async function bundleWorkerEntry(src: URL): Promise<URL> {
-  const [{ createRequire }, path, fs, { fileURLToPath, pathToFileURL }] = await Promise.all([
+  const [{ createHash }, { createRequire }, path, fs, { fileURLToPath, pathToFileURL }] = await Promise.all([
+    import('node:crypto'),
     import('node:module'),
     import('node:path'),
     import('node:fs'),
@@ -158,16 +159,15 @@ async function bundleWorkerEntry(src: URL): Promise<URL> {
   const nodeModules = esbuildMain.slice(0, esbuildMain.lastIndexOf(`${path.sep}esbuild${path.sep}`));
   const dir = path.join(nodeModules, '.cache', 'tsrsync');
   fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `local-copy-worker-${process.pid}-${Date.now()}.mjs`);
-  await esbuild.build({
+  const built = await esbuild.build({
     entryPoints: [fileURLToPath(src)],
-    outfile: out,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     conditions: ['source'],
     logLevel: 'silent',
+    write: false,
     plugins: [
       {
         name: 'external-packages',
@@ -180,7 +180,17 @@ async function bundleWorkerEntry(src: URL): Promise<URL> {
       },
     ],
   });
-  process.once('exit', () => fs.rmSync(out, { force: true }));
+  const code = built.outputFiles[0]!.contents;
+  // named by content: test processes share one file per version of the sources
+  const out = path.join(
+    dir,
+    `local-copy-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+  );
+  if (!fs.existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, out);
+  }
   return pathToFileURL(out);
 }
 
