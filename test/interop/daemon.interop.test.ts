@@ -475,13 +475,10 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
     async () => {
       // the test runs as root (CI does); a daemon of another user cannot switch ids at all
       expect(process.geteuid?.()).toBe(0);
-      // nobody must reach the module: rsync chdirs into it as root first, a tsrsync session
-      // process uses the module's path as nobody (README, daemon: differences)
-      await fsp.chmod(work, 0o711);
-      for (const who of ['ours', 'ref'] as const) {
-        await fsp.chmod(dirs[who], 0o711);
-        await fsp.chmod(path.join(dirs[who], 'nobody'), 0o777);
-      }
+      // nobody cannot pass the directories above the module (the test's work directory is
+      // 0700): both daemons enter the module as root before they become nobody
+      expect(statSync(work).mode & 0o077).toBe(0);
+      for (const who of ['ours', 'ref'] as const) await fsp.chmod(path.join(dirs[who], 'nobody'), 0o777);
       const evil = path.join(work, 'evil');
       await fsp.mkdir(evil, { recursive: true });
       await fsp.writeFile(path.join(evil, 'suid'), '#!/bin/sh\n', { mode: 0o755 });
@@ -499,6 +496,14 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
         expect(ref.uid).not.toBe(0);
         expect([ours.uid, ours.gid, ours.mode], f).toEqual([ref.uid, ref.gid, ref.mode]);
       }
+      // --link-dest inside the module: hard links to what is there, as nobody
+      const linked = await both(['-a', '--link-dest=../e', `${evil}/`, '%D/nobody/e2']);
+      expect(linked.ref.code).toBe(0);
+      expect(linked.ours.code).toBe(0);
+      for (const who of ['ours', 'ref'] as const)
+        expect(statSync(path.join(dirs[who], 'nobody/e2/plain')).ino, who).toBe(
+          statSync(path.join(dirs[who], 'nobody/e/plain')).ino,
+        );
       // a file only root may read is not served by a module run as nobody
       const secret = path.join(dirs.ours, 'nobody/secret');
       await fsp.writeFile(secret, 'root only', { mode: 0o600 });

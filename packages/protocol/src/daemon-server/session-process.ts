@@ -9,7 +9,9 @@
  * binary bytes, so no byte is in flight while the socket changes hands.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import type net from 'node:net';
+import path from 'node:path';
 import { EXIT } from '../errors.js';
 import { duplexTransport } from '../transport/transport.js';
 import { assumeIdentity } from './identity.js';
@@ -80,6 +82,33 @@ export function runSessionProcess(
 }
 
 /**
+ * clientserver.c:rsync_module() enters the module's directory while still
+ * root and works from there: the module's user needs no access to the
+ * directories above it. Paths inside the module become relative to it. A
+ * snapshot module keeps its absolute paths (its layout and lock use them).
+ */
+function enterModule(job: SessionJob): void {
+  const root = path.resolve(job.module.path);
+  if (job.module.snapshot || root === '/') return;
+  process.chdir(root);
+  const rel = (p: string): string => {
+    const abs = path.resolve(p);
+    const slash = p.endsWith('/') ? '/' : '';
+    if (abs === root) return `.${slash}`;
+    return abs.startsWith(`${root}/`) ? `.${abs.slice(root.length)}${slash}` : p;
+  };
+  job.inv.args = job.inv.args.map((a, i) => (i === 0 ? a : rel(a)));
+  // --link-dest and friends must stay absolute (a relative one is taken from the destination):
+  // Linux's /proc/self/cwd names the module without walking the directories above it
+  const alt = job.inv.options.altDest;
+  if (alt && fs.existsSync('/proc/self/cwd'))
+    alt.dirs = alt.dirs.map((d) => {
+      const r = rel(d);
+      return r === d ? d : `/proc/self/cwd${r.slice(1)}`;
+    });
+}
+
+/**
  * The session process's side: waits for the job and the socket, becomes the
  * module's user, serves, reports the exit code. Resolves with that code.
  */
@@ -98,6 +127,7 @@ export function serveSessionProcess(snapshotPush?: DaemonHooks['snapshotPush']):
         }
         const job = m.job;
         try {
+          enterModule(job);
           if (job.identity) assumeIdentity(job.identity);
         } catch (e) {
           process.stderr.write(`${(e as Error).message}\n`);
