@@ -83,7 +83,13 @@ function senderInThread(job: LocalSenderJob, p: LocalCopyOptions): SenderHalf {
 }
 
 function senderInWorker(job: LocalSenderJob, p: LocalCopyOptions, entry: URL): SenderHalf {
-  const worker = new Worker(entry, { workerData: job, stdout: false, stderr: false });
+  const worker = new Worker(entry, {
+    workerData: job,
+    stdout: false,
+    stderr: false,
+    // not the parent's flags: under vitest they resolve @tsrsync/* to .ts sources a worker cannot load
+    execArgv: [],
+  });
   let settle: ((r: TransferResult | Error) => void) | undefined;
   const result = new Promise<TransferResult>((resolve, reject) => {
     settle = (r) => {
@@ -131,67 +137,16 @@ function senderInWorker(job: LocalSenderJob, p: LocalCopyOptions, entry: URL): S
   };
 }
 
-let bundled: Promise<URL> | undefined;
-
 /**
  * The worker's entry: local-copy-worker.js beside this module when built. Run from the
- * TypeScript sources (vitest, tsx), a worker cannot load .ts files on Node 20, so the entry
- * is bundled once per process with esbuild (a development dependency) into node_modules/.cache.
+ * TypeScript sources (vitest), a worker cannot load .ts files on Node 20: it runs the built
+ * entry in ../../dist (tests build first, as the CLI tests do).
  */
-function senderWorkerEntry(): Promise<URL> {
+function senderWorkerEntry(): URL {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return Promise.resolve(new URL('./local-copy-worker.js', here));
-  bundled ??= bundleWorkerEntry(new URL('./local-copy-worker.ts', here));
-  return bundled;
-}
-
-async function bundleWorkerEntry(src: URL): Promise<URL> {
-  const [{ createHash }, { createRequire }, path, fs, { fileURLToPath, pathToFileURL }] = await Promise.all([
-    import('node:crypto'),
-    import('node:module'),
-    import('node:path'),
-    import('node:fs'),
-    import('node:url'),
-  ]);
-  const require = createRequire(src);
-  const esbuildMain = require.resolve('esbuild');
-  const esbuild = (await import(pathToFileURL(esbuildMain).href)) as typeof import('esbuild');
-  const nodeModules = esbuildMain.slice(0, esbuildMain.lastIndexOf(`${path.sep}esbuild${path.sep}`));
-  const dir = path.join(nodeModules, '.cache', 'tsrsync');
-  fs.mkdirSync(dir, { recursive: true });
-  const built = await esbuild.build({
-    entryPoints: [fileURLToPath(src)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['source'],
-    logLevel: 'silent',
-    write: false,
-    plugins: [
-      {
-        name: 'external-packages',
-        setup(b) {
-          // our workspace packages from their sources; everything else from node_modules at run time
-          b.onResolve({ filter: /^[^./]/ }, (a) =>
-            a.path.startsWith('@tsrsync/') ? undefined : { path: a.path, external: true },
-          );
-        },
-      },
-    ],
-  });
-  const code = built.outputFiles[0]!.contents;
-  // named by content: test processes share one file per version of the sources
-  const out = path.join(
-    dir,
-    `local-copy-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
-  );
-  if (!fs.existsSync(out)) {
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, out);
-  }
-  return pathToFileURL(out);
+  return here.endsWith('.ts')
+    ? new URL('../../dist/client/local-copy-worker.js', here)
+    : new URL('./local-copy-worker.js', here);
 }
 
 export async function localCopy(p: LocalCopyOptions): Promise<TransferResult> {
@@ -205,7 +160,7 @@ export async function localCopy(p: LocalCopyOptions): Promise<TransferResult> {
   const half =
     p.tokens !== undefined || process.env['TSRSYNC_LOCAL_COPY_WORKER'] === '0'
       ? senderInThread(job, p)
-      : senderInWorker(job, p, await senderWorkerEntry());
+      : senderInWorker(job, p, senderWorkerEntry());
   const sb = half.transport;
   const onAbort = () => {
     const err = p.signal?.reason instanceof Error ? p.signal.reason : new Error('aborted');
