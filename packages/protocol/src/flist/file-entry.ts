@@ -29,7 +29,7 @@ import { ProtocolError, ShortRead } from '../errors.js';
 import { tweakMode, type ChmodRule } from '../options/chmod.js';
 import type { WireReader } from '../wire/reader.js';
 import type { WireWriter } from '../wire/writer.js';
-import { bytesEqual, checkReceivedName, decodeUtf8, dirnameOf, encodeUtf8 } from './names.js';
+import { checkReceivedName, decodeUtf8, encodeUtf8, isDirectChild } from './names.js';
 
 export interface HardLink {
   /**
@@ -314,11 +314,7 @@ export class FileListDecoder {
     raw.set(r.bytes(l2), l1);
     st.name = raw;
     const nameBytes = checkReceivedName(raw, o.relativePaths ? { relativePaths: true } : {});
-    if (
-      o.incRecurse &&
-      this.expectedDir !== undefined &&
-      !bytesEqual(dirnameOf(nameBytes), this.expectedDir)
-    ) {
+    if (o.incRecurse && this.expectedDir !== undefined && !isDirectChild(nameBytes, this.expectedDir)) {
       throw new ProtocolError(
         `invalid path from sender (not in the announced directory): ${decodeUtf8(nameBytes)}`,
       );

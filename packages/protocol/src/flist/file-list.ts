@@ -11,7 +11,7 @@
 import { ProtocolError } from '../errors.js';
 import { XMIT } from '../constants.js';
 import { isDir, type FileEntry } from './file-entry.js';
-import { findDuplicates, sortFileList } from './sort.js';
+import { findDuplicates, findDuplicatesInDir, sortDirContents, sortFileList } from './sort.js';
 
 /** Receiver-side flags (rsync.h FLAG_*), kept in ListEntry.fl. */
 export const FL = {
@@ -130,8 +130,11 @@ export class FileListSet {
       }
       return le;
     });
-    const sorted = sortFileList(items, proto);
-    const cleared = findDuplicates(sorted);
+    // a sub-list's names all lie directly in its directory (the decoder checked): sorted and
+    // cleaned on base names, without a key per entry
+    const oneDir = parentDir >= 0 && this.opts.incRecurse;
+    const sorted = oneDir ? sortDirContents(items, proto) : sortFileList(items, proto);
+    const cleared = oneDir ? findDuplicatesInDir(sorted, proto) : findDuplicates(sorted);
     for (let i = 0; i < sorted.length; i++) {
       const e = sorted[i]!;
       e.index = ndxStart + i;

@@ -79,10 +79,13 @@ export function checkReceivedName(raw: Uint8Array, opts: NameCheckOptions = {}):
   return cleaned;
 }
 
-/** Directory part of a cleaned name ("" for top-level names). */
-export function dirnameOf(name: Uint8Array): Uint8Array {
-  const i = name.lastIndexOf(SLASH);
-  return i < 0 ? new Uint8Array(0) : name.subarray(0, i);
+/** Whether cleaned `name` is directly in `dir` ("" for the top); without building the name's directory part. */
+export function isDirectChild(name: Uint8Array, dir: Uint8Array): boolean {
+  const n = dir.length;
+  if (n === 0) return name.indexOf(SLASH) < 0;
+  if (name.length <= n + 1 || name[n] !== SLASH || name.indexOf(SLASH, n + 1) >= 0) return false;
+  for (let i = 0; i < n; i++) if (name[i] !== dir[i]) return false;
+  return true;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

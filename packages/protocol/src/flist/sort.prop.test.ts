@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sortDirContents, sortFileList } from './sort.js';
+import { findDuplicates, findDuplicatesInDir, sortDirContents, sortFileList } from './sort.js';
 
 // names with the bytes that matter to the order: '-' and '.' (below '/'), '0', 'a', and high bytes
 const base = fc
@@ -26,6 +26,29 @@ describe('sortDirContents', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('findDuplicatesInDir', () => {
+  it('clears what findDuplicates clears, on one directory sorted by sortDirContents', () => {
+    const few = fc
+      .array(fc.constantFrom(0x2d, 0x30, 0x61, 0x62), { minLength: 1, maxLength: 2 })
+      .filter((b) => !(b.length === 1 && b[0] === 0x2e));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(27, 28, 29, 30, 31, 32),
+        fc.array(fc.record({ b: few, dir: fc.boolean() }), { maxLength: 40 }),
+        (protocol, items) => {
+          const entries = items.map(({ b, dir }) => ({
+            nameBytes: new Uint8Array([...Buffer.from('top/d/'), ...b]),
+            mode: dir ? 0o040755 : 0o100644,
+          }));
+          const sorted = sortDirContents(entries, protocol);
+          expect(findDuplicatesInDir(sorted, protocol)).toEqual(findDuplicates(sorted));
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -101,6 +101,60 @@ export function sortDirContents<T extends Sortable>(entries: readonly T[], proto
 }
 
 /**
+ * findDuplicates() for a list sorted by sortDirContents() (one directory's
+ * contents): the same name twice is adjacent within the files and within
+ * the directories, and a directory named as a file is found by a binary
+ * search among the files (directories are few); no key per entry.
+ */
+export function findDuplicatesInDir(sorted: readonly Sortable[], protocol: number): boolean[] {
+  const n = sorted.length;
+  const cleared = new Array<boolean>(n).fill(false);
+  const base = (e: Sortable) => {
+    const name = e.nameBytes;
+    const s = name.lastIndexOf(0x2f) + 1;
+    return Buffer.from(name.buffer, name.byteOffset + s, name.length - s);
+  };
+  let firstDir = n;
+  if (protocol >= 29) for (let i = 0; i < n && firstDir === n; i++) if (isDir(sorted[i]!.mode)) firstDir = i;
+  let prev: Buffer | undefined;
+  let prevIdx = -1;
+  for (let i = 0; i < n; i++) {
+    const b = base(sorted[i]!);
+    if (i !== firstDir && prev !== undefined && prev.equals(b)) {
+      // below protocol 29 a file and a directory of one name are neighbours too
+      if (isDir(sorted[i]!.mode) && !isDir(sorted[prevIdx]!.mode)) {
+        cleared[prevIdx] = true;
+        prevIdx = i;
+      } else cleared[i] = true;
+      continue;
+    }
+    prev = b;
+    prevIdx = i;
+  }
+  // a directory beats a file of the same name (files are sorted bytewise, shorter first)
+  for (let d = firstDir; d < n; d++) {
+    if (cleared[d]) continue;
+    const key = base(sorted[d]!);
+    let lo = 0;
+    let hi = firstDir - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = base(sorted[mid]!).compare(key);
+      if (c === 0) {
+        // the first file of that name was kept; later ones are cleared already
+        let f = mid;
+        while (f > 0 && base(sorted[f - 1]!).equals(key)) f--;
+        cleared[f] = true;
+        break;
+      }
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+  }
+  return cleared;
+}
+
+/**
  * Receiver-side duplicate removal on a sorted list, as flist_sort_and_clean():
  * for the same name twice keep the first, except that a directory beats a
  * non-directory. Returns a parallel array: true = the slot is cleared (it

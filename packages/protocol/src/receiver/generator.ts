@@ -168,8 +168,11 @@ export class Generator {
         this.preStat = pre?.[i];
         await genEntry(this, e, e.index, 1);
         this.preStat = undefined;
-        await this.checkFinished(false);
-        await this.maybeFlush();
+        // the common case (nothing finished, nothing to flush) without two more awaits per file
+        if (ctx.signals.finished.length > 0) await this.checkFinished(false);
+        else if (inc) this.#sendListDones();
+        const flushed = ctx.out.maybeFlush();
+        if (flushed) await flushed;
       }
       this.#genIdx++;
       if (!inc) {
