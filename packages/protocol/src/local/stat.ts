@@ -24,28 +24,49 @@ export interface StatLike {
 }
 
 const FIELDS = 9;
-const S_IFMT = 0o170000n;
 
+/** A view of one row of the worker's result: fields but the mode become BigInts only when read. */
 class PrefetchedStat implements StatLike {
   constructor(
+    private readonly a: BigInt64Array,
+    private readonly o: number,
     readonly mode: bigint,
-    readonly size: bigint,
-    readonly mtimeNs: bigint,
-    readonly atimeNs: bigint,
-    readonly uid: bigint,
-    readonly gid: bigint,
-    readonly dev: bigint,
-    readonly ino: bigint,
-    readonly nlink: bigint,
   ) {}
+  get size(): bigint {
+    return this.a[this.o + 1]!;
+  }
+  get mtimeNs(): bigint {
+    return this.a[this.o + 2]!;
+  }
+  get atimeNs(): bigint {
+    return this.a[this.o + 3]!;
+  }
+  get uid(): bigint {
+    return this.a[this.o + 4]!;
+  }
+  get gid(): bigint {
+    return this.a[this.o + 5]!;
+  }
+  get dev(): bigint {
+    return this.a[this.o + 6]!;
+  }
+  get ino(): bigint {
+    return this.a[this.o + 7]!;
+  }
+  get nlink(): bigint {
+    return this.a[this.o + 8]!;
+  }
+  #fmt(): number {
+    return Number(this.mode) & 0o170000;
+  }
   isDirectory(): boolean {
-    return (this.mode & S_IFMT) === 0o040000n;
+    return this.#fmt() === 0o040000;
   }
   isFile(): boolean {
-    return (this.mode & S_IFMT) === 0o100000n;
+    return this.#fmt() === 0o100000;
   }
   isSymbolicLink(): boolean {
-    return (this.mode & S_IFMT) === 0o120000n;
+    return this.#fmt() === 0o120000;
   }
 }
 
@@ -99,22 +120,7 @@ export class StatPrefetcher {
       for (let i = 0; i < n; i++) {
         const o = i * FIELDS;
         const m = out[o]!;
-        res[i] =
-          m === -1n
-            ? null
-            : m === -2n
-              ? undefined
-              : new PrefetchedStat(
-                  m,
-                  out[o + 1]!,
-                  out[o + 2]!,
-                  out[o + 3]!,
-                  out[o + 4]!,
-                  out[o + 5]!,
-                  out[o + 6]!,
-                  out[o + 7]!,
-                  out[o + 8]!,
-                );
+        res[i] = m === -1n ? null : m === -2n ? undefined : new PrefetchedStat(out, o, m);
       }
       resolve(res);
     });
