@@ -804,7 +804,7 @@ describe('random bytes (fast-check)', () => {
 
   const bytes = fc.oneof(
     fc.uint8Array({ minLength: 1, maxLength: 512 }),
-    fc.uint8Array({ minLength: 1, maxLength: 8192 }),
+    fc.uint8Array({ minLength: 1, maxLength: 8192, size: 'max' }),
   );
   const RUNS = 40;
 

@@ -53,7 +53,10 @@ describe('mux frames', () => {
   });
   it('any chunking yields the same frames', () => {
     const frameArb = fc.oneof(
-      fc.record({ tag: fc.constant(MSG.DATA as number), payload: fc.uint8Array({ maxLength: 300 }) }),
+      fc.record({
+        tag: fc.constant(MSG.DATA as number),
+        payload: fc.uint8Array({ maxLength: 300, size: 'max' }),
+      }),
       fc.record({
         tag: fc.constantFrom<number>(MSG.INFO, MSG.ERROR, MSG.WARNING, MSG.DELETED),
         payload: fc.uint8Array({ maxLength: 100 }),
