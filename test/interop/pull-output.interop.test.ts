@@ -47,6 +47,19 @@ const norm = (s: string, dest: string) =>
     .replace(/ {2}speedup is [0-9,.]+$/m, '  speedup is N')
     .replace(/ \[(Receiver|generator|receiver)=[^\]]*\]| at [a-z]+\.c\(\d+\)/g, '');
 
+it('without -l each symlink is a "skipping non-regular file" line, as rsync prints it; -q keeps quiet', async () => {
+  for (const extra of [[], ['-q'], ['-v']]) {
+    const tag = `nol${extra.join('')}`;
+    const ours = path.join(work, `o${tag}`);
+    const ref = path.join(work, `r${tag}`);
+    const a = await tsrsync('pull', '--no-l', ...extra, daemon.url('site') + '/', ours);
+    const b = await runRsync(['-a', '--no-l', ...extra, daemon.url('site') + '/', ref]);
+    expect(b.stdout.includes('skipping non-regular file'), extra.join(' ')).toBe(extra[0] !== '-q');
+    expect(norm(a.stdout, ours)).toBe(norm(b.stdout, ref));
+    expect(a.code).toBe(b.code);
+  }
+});
+
 describe.each([['-i'], ['-v'], ['-vi'], ['-iH', '--delete']])('flags %s', (...flags) => {
   it('fresh and incremental pulls print what rsync prints', async () => {
     const tag = flags.join('');

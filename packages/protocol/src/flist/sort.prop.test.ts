@@ -32,9 +32,8 @@ describe('sortDirContents', () => {
 
 describe('findDuplicatesInDir', () => {
   it('clears what findDuplicates clears, on one directory sorted by sortDirContents', () => {
-    const few = fc
-      .array(fc.constantFrom(0x2d, 0x30, 0x61, 0x62), { minLength: 1, maxLength: 2 })
-      .filter((b) => !(b.length === 1 && b[0] === 0x2e));
+    // few bytes, so that names repeat ('.' is not among them: a sub-list has no "." entry)
+    const few = fc.array(fc.constantFrom(0x2d, 0x30, 0x61, 0x62), { minLength: 1, maxLength: 2 });
     fc.assert(
       fc.property(
         fc.constantFrom(27, 28, 29, 30, 31, 32),

@@ -136,8 +136,14 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
     }
   }
 
+  // generator.c:recv_generator(): what is not created is skipped aloud (info NONREG is on
+  // unless --quiet, also without -v)
+  const skipping = () => {
+    if (!o.quiet) ctx.message('info', `skipping non-regular file "${ctx.display(rel)}"\n`);
+  };
   if (isLink(e.mode)) {
     if (o.links) await genSymlink(g, e, ndx, rel, st);
+    else skipping();
     return;
   }
   if (isDevice(e.mode) || isSpecial(e.mode)) {
@@ -146,7 +152,7 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
         'error-xfer',
         `rsync: [generator] mknod ${ctx.full(rel)} failed: Function not implemented (38) -- tsrsync cannot create ${isDevice(e.mode) ? 'devices' : 'fifos or sockets'} from Node.js\n`,
       );
-    } else if (o.verbose > 0) ctx.message('info', `skipping non-regular file "${ctx.display(rel)}"\n`);
+    } else skipping();
     return;
   }
   if (!isReg(e.mode)) return;
