@@ -12,6 +12,7 @@ import { prng } from '../golden/data.js';
 import { statFigure, tsrsync } from './cli-run.js';
 import { makeFixtureTree, setMtimeNs } from './fixture-tree.js';
 import {
+  REPO_ROOT,
   compareTrees,
   makeTempDir,
   removeTempDirs,
@@ -504,6 +505,29 @@ describe('module rules, compared with rsync --daemon on the same rsyncd.conf', (
         expect(statSync(path.join(dirs[who], 'nobody/e2/plain')).ino, who).toBe(
           statSync(path.join(dirs[who], 'nobody/e/plain')).ino,
         );
+      // nobody cannot read our node_modules here: what loads lazily (zstd, every strong hash)
+      // was loaded before the session process dropped to nobody
+      const nm = path.join(REPO_ROOT, 'node_modules');
+      const mode = statSync(nm).mode & 0o7777;
+      await fsp.chmod(nm, 0o700);
+      try {
+        for (const cc of ['md5', 'xxh128', 'xxh3', 'xxh64', 'md4']) {
+          const r = await both([
+            '-a',
+            '-c',
+            `--checksum-choice=${cc}`,
+            '-zz',
+            '--compress-choice=zstd',
+            `${evil}/`,
+            `%D/nobody/z-${cc}`,
+          ]);
+          expect(r.ref.code, cc).toBe(0);
+          expect(r.ours.stderr, cc).toBe('');
+          expect(r.ours.code, cc).toBe(0);
+        }
+      } finally {
+        await fsp.chmod(nm, mode);
+      }
       // a file only root may read is not served by a module run as nobody
       const secret = path.join(dirs.ours, 'nobody/secret');
       await fsp.writeFile(secret, 'root only', { mode: 0o600 });

@@ -4,6 +4,7 @@ export {
   createStrongChecksum,
   createStrongChecksumSync,
   initDelta,
+  preloadHashBuilds,
   DIGEST_LENGTHS,
   type StrongAlgorithm,
   type ChecksumOptions,

@@ -91,6 +91,14 @@ function createWasm(alg: WasmAlg, seedLo: number, seedHi: number): Promise<IHash
   return alg === 'md4' || alg === 'md5' ? f() : f(seedLo, seedHi);
 }
 
+/**
+ * Loads every hash-wasm build now. A daemon's session process calls it before it drops to a
+ * module's uid, which may not be able to read our node_modules.
+ */
+export function preloadHashBuilds(): void {
+  for (const [file] of Object.values(BUILDS)) require(`hash-wasm/dist/${file}.umd.min.js`);
+}
+
 /** Block hashers are used synchronously (init/update/digest in one call), so they can be shared. */
 const blockHashers = new Map<string, Promise<IHasher>>();
 const readyBlock = new Map<string, IHasher>();

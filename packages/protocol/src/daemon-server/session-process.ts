@@ -12,6 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
+import { preloadHashBuilds } from '@tsrsync/delta';
+import { loadZstdEncoder } from '../compress/token-writer.js';
 import { EXIT } from '../errors.js';
 import { duplexTransport } from '../transport/transport.js';
 import { assumeIdentity } from './identity.js';
@@ -128,6 +130,9 @@ export function serveSessionProcess(snapshotPush?: DaemonHooks['snapshotPush']):
         const job = m.job;
         try {
           enterModule(job);
+          // what loads lazily is loaded now: the module's uid may not read our node_modules
+          preloadHashBuilds();
+          await loadZstdEncoder();
           if (job.identity) assumeIdentity(job.identity);
         } catch (e) {
           process.stderr.write(`${(e as Error).message}\n`);
