@@ -93,61 +93,66 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
     message,
     writeNdx: (ndx) => ref.sender!.writeNdx(ndx),
   });
-  const sender = new Sender({
-    input: c.input,
-    out: c.out,
-    s,
-    o,
-    checksum,
-    lists,
-    tokens:
-      c.tokens ??
-      (s.compress ? await tokenWriterFor(s.compress, s.protocol, o.compressLevel) : new PlainTokens()),
-    stats,
-    amServer: c.amServer,
-    message,
-    item:
-      c.amServer || !c.reporter.item || (o.verbose === 0 && o.itemize === 0)
-        ? undefined
-        : (e, iflags, xname) => reportItem(c.reporter, e, iflags, xname),
-  });
-  ref.sender = sender;
-  if (!c.amServer && s.incRecurse && o.verbose > 0 && !o.quiet)
-    c.reporter.message?.('info', 'sending incremental file list\n');
-  const startOut = c.out.bytesWritten;
-  const t0 = Date.now();
-  lists.sendFirst(c.out.w, c.sources.map(splitSourceArg));
-  if (lists.ioErrorUnsent) await c.out.sendMessage(MSG.IO_ERROR, int32(lists.ioError));
-  await c.out.flush();
-  stats.flistBuildTime = Math.max(1, Date.now() - t0);
-  stats.flistSize = c.out.bytesWritten - startOut;
-  sender.ioError = lists.ioError;
-  if (lists.lists.length === 0 || lists.lists[0]!.entries.length === 0) {
-    if (c.amServer) return { stats, ioError: lists.ioError, gotXferError };
+  try {
+    const sender = new Sender({
+      input: c.input,
+      out: c.out,
+      s,
+      o,
+      checksum,
+      lists,
+      tokens:
+        c.tokens ??
+        (s.compress ? await tokenWriterFor(s.compress, s.protocol, o.compressLevel) : new PlainTokens()),
+      stats,
+      amServer: c.amServer,
+      message,
+      item:
+        c.amServer || !c.reporter.item || (o.verbose === 0 && o.itemize === 0)
+          ? undefined
+          : (e, iflags, xname) => reportItem(c.reporter, e, iflags, xname),
+    });
+    ref.sender = sender;
+    if (!c.amServer && s.incRecurse && o.verbose > 0 && !o.quiet)
+      c.reporter.message?.('info', 'sending incremental file list\n');
+    const startOut = c.out.bytesWritten;
+    const t0 = Date.now();
+    lists.sendFirst(c.out.w, c.sources.map(splitSourceArg));
+    if (lists.ioErrorUnsent) await c.out.sendMessage(MSG.IO_ERROR, int32(lists.ioError));
+    await c.out.flush();
+    stats.flistBuildTime = Math.max(1, Date.now() - t0);
+    stats.flistSize = c.out.bytesWritten - startOut;
+    sender.ioError = lists.ioError;
+    if (lists.lists.length === 0 || lists.lists[0]!.entries.length === 0) {
+      if (c.amServer) return { stats, ioError: lists.ioError, gotXferError };
+    }
+    await sender.run();
+    stats.numFiles = lists.numFiles;
+    stats.numDirs = lists.numDirs;
+    stats.totalSize = lists.totalSize;
+    if (c.amServer) {
+      // main.c:handle_stats() of a server sender
+      const w = c.out.w;
+      encodeStats(
+        w,
+        {
+          totalRead: c.input.bytesRead,
+          totalWritten: c.out.bytesWritten + w.length,
+          totalSize: stats.totalSize,
+          flistBuildTime: stats.flistBuildTime,
+          flistXferTime: stats.flistXferTime,
+        },
+        s.protocol,
+      );
+    }
+    await readFinalGoodbye(c, sender);
+    stats.totalRead = c.input.bytesRead;
+    stats.totalWritten = c.out.bytesWritten;
+    return { stats, ioError: sender.ioError | lists.ioError, gotXferError };
+  } finally {
+    // the worker reading directories ahead stops with the transfer, however it ends
+    lists.close();
   }
-  await sender.run();
-  stats.numFiles = lists.numFiles;
-  stats.numDirs = lists.numDirs;
-  stats.totalSize = lists.totalSize;
-  if (c.amServer) {
-    // main.c:handle_stats() of a server sender
-    const w = c.out.w;
-    encodeStats(
-      w,
-      {
-        totalRead: c.input.bytesRead,
-        totalWritten: c.out.bytesWritten + w.length,
-        totalSize: stats.totalSize,
-        flistBuildTime: stats.flistBuildTime,
-        flistXferTime: stats.flistXferTime,
-      },
-      s.protocol,
-    );
-  }
-  await readFinalGoodbye(c, sender);
-  stats.totalRead = c.input.bytesRead;
-  stats.totalWritten = c.out.bytesWritten;
-  return { stats, ioError: sender.ioError | lists.ioError, gotXferError };
 }
 
 /** main.c:read_final_goodbye() for the sender. */

@@ -14,7 +14,8 @@ import { XMIT, IOERR, NDX_FLIST_EOF, NDX_FLIST_OFFSET } from '../constants.js';
 import type { FilterList } from '../filter/filter-list.js';
 import { joinPath } from '../local/fs-names.js';
 import type { WireWriter } from '../wire/writer.js';
-import { entryFromStat, readDirNames, statPath, type ScanOptions, type SendEntry } from './scan.js';
+import { DirScanner, FIELDS, type ScanError } from './dir-scanner.js';
+import { entryFromFields, entryFromStat, statPath, type ScanOptions, type SendEntry } from './scan.js';
 
 export interface SendListsOptions {
   protocol: number;
@@ -95,14 +96,16 @@ export class SendFileLists {
   #nextNdxStart: number;
   #sendDirNdx = -1;
   #filesystemDev: bigint | undefined;
+  /** Reads the directories the lists need next on a worker thread (dir-scanner.ts). */
+  readonly #scanner = new DirScanner();
 
   constructor(readonly o: SendListsOptions) {
     this.enc = new FileListEncoder(o.flist);
     this.#nextNdxStart = o.incRecurse ? 1 : 0;
   }
 
-  #err(what: string, p: Buffer, e: unknown): void {
-    const err = e as NodeJS.ErrnoException;
+  #err(what: string, p: Buffer, e: NodeJS.ErrnoException | ScanError | undefined): void {
+    const err = e ?? { code: undefined, errno: undefined, message: 'unknown error' };
     if (err.code === 'ENOENT') {
       this.ioError |= IOERR.VANISHED;
       this.o.message('warning', `file has vanished: ${JSON.stringify(p.toString())}\n`);
@@ -115,31 +118,11 @@ export class SendFileLists {
     );
   }
 
-  /** make_file(): an entry for `abs` named `name`, or undefined (excluded, vanished...). */
-  #make(abs: Buffer, name: Uint8Array, filtered: boolean): SendEntry | undefined {
-    let st;
-    try {
-      st = statPath(abs);
-    } catch (e) {
-      this.#err('readlink_stat', abs, e);
-      return undefined;
-    }
-    if (!st) {
-      this.#err('readlink_stat', abs, Object.assign(new Error('gone'), { code: 'ENOENT' }));
-      return undefined;
-    }
-    const dir = st.isDirectory();
-    if (filtered && this.o.filters.excluded(name, dir, 'sender')) return undefined;
-    let e: SendEntry;
-    try {
-      e = entryFromStat(abs, name, st, this.o.scan);
-    } catch (err) {
-      this.#err('readlink', abs, err);
-      return undefined;
-    }
-    if (dir) {
+  /** The rest of make_file(): whether a directory's contents are listed, sums, sizes. */
+  #finish(e: SendEntry): SendEntry {
+    if (isDir(e.mode)) {
       e.contentDir = this.o.recursive;
-      if (this.o.oneFileSystem && this.#filesystemDev !== undefined && st.dev !== this.#filesystemDev)
+      if (this.o.oneFileSystem && this.#filesystemDev !== undefined && e.dev !== this.#filesystemDev)
         e.contentDir = false;
     } else {
       if (this.o.fileSum && (e.mode & 0o170000) === 0o100000) setSum(e, this.o.fileSum(e));
@@ -148,20 +131,54 @@ export class SendFileLists {
     return e;
   }
 
-  /** The contents of one local directory, named under `prefix` ('' for "."). */
+  /** The contents of one local directory, named under `prefix` ('' for "."): make_file() for each. */
   #readDir(src: Buffer, prefix: Uint8Array): SendEntry[] {
-    let names: Buffer[];
-    try {
-      names = readDirNames(src);
-    } catch (e) {
-      this.#err('opendir', src, e);
+    const d = this.#scanner.read(src);
+    if (d.error) {
+      this.#err('opendir', src, d.error);
       return [];
     }
+    const errs = d.errs.length > 0 ? new Map(d.errs) : undefined;
+    const links = d.links.length > 0 ? new Map(d.links) : undefined;
     const out: SendEntry[] = [];
-    for (const n of names) {
-      const name = prefix.length === 0 ? n : Buffer.concat([prefix, Uint8Array.of(SLASH), n]);
-      const e = this.#make(joinPath(src, n), name, true);
-      if (e) out.push(e);
+    const num = d.num;
+    let start = 0;
+    for (let i = 0; i < d.ends.length; i++) {
+      const end = d.ends[i]!;
+      // latin1: the name's bytes one to one
+      const n = Buffer.from(d.names.slice(start, end), 'latin1');
+      start = end;
+      const abs = joinPath(src, n);
+      const o = i * FIELDS;
+      const mode = num[o]!;
+      if (mode === -1) {
+        this.#err('readlink_stat', abs, errs?.get(i));
+        continue;
+      }
+      if (mode === -2) {
+        this.#err('readlink_stat', abs, { code: 'ENOENT', errno: -2, message: 'gone' });
+        continue;
+      }
+      const name = prefix.length === 0 ? n : childName(prefix, n);
+      if (this.o.filters.excluded(name, isDir(mode), 'sender')) continue;
+      const linkErr = errs?.get(i);
+      if (linkErr) {
+        this.#err('readlink', abs, linkErr);
+        continue;
+      }
+      const fields = {
+        mode,
+        size: num[o + 1]!,
+        mtime: num[o + 2]!,
+        mtimeNsec: num[o + 3]!,
+        uid: num[o + 4]!,
+        gid: num[o + 5]!,
+        nlink: num[o + 6]!,
+        rdev: num[o + 7]!,
+        dev: d.big[i * 2]!,
+        ino: d.big[i * 2 + 1]!,
+      };
+      out.push(this.#finish(entryFromFields(abs, name, fields, links?.get(i), this.o.scan)));
     }
     return out;
   }
@@ -195,7 +212,7 @@ export class SendFileLists {
       try {
         st = statPath(abs, a.dotDir);
       } catch (e) {
-        this.#err('link_stat', abs, e);
+        this.#err('link_stat', abs, e as NodeJS.ErrnoException);
         continue;
       }
       if (!st) {
@@ -245,6 +262,7 @@ export class SendFileLists {
         this.ioError,
       );
       this.eof = true;
+      this.#scanner.close();
       return;
     }
     this.#addDirsToTree(-1, list, extra);
@@ -254,6 +272,7 @@ export class SendFileLists {
     if (this.#sendDirNdx < 0) {
       o.writeNdx(NDX_FLIST_EOF);
       this.eof = true;
+      this.#scanner.close();
     } else if (this.fileTotal === 1) this.sendExtra(w, 1);
   }
 
@@ -264,10 +283,16 @@ export class SendFileLists {
       const d = stack.pop()!;
       if (!d.contentDir) continue;
       const kids = this.#readDir(d.abs, isDot(d.nameBytes) ? new Uint8Array(0) : d.nameBytes);
+      const next: Buffer[] = [];
       for (const k of kids) {
         into.push(k);
-        if (isDir(k.mode)) stack.push(k);
+        if (isDir(k.mode)) {
+          stack.push(k);
+          if (k.contentDir) next.push(k.abs);
+        }
       }
+      // the stack pops the last first
+      this.#scanner.announce(next.reverse());
     }
   }
 
@@ -298,22 +323,21 @@ export class SendFileLists {
   /** add_dirs_to_tree(): the list's directories join dir_flist; all but "." become children of `parent`. */
   #addDirsToTree(parent: number, list: SendList, extra: Map<SendEntry, Buffer[]>): void {
     let prev = -1;
+    // these are read next, depth first: the worker starts on them now
+    const next: Buffer[] = [];
     for (const e of list.entries) {
       if (!isDir(e.mode)) continue;
       const idx = this.dirs.length;
-      this.dirs.push({
-        entry: e,
-        sources: [e.abs, ...(extra.get(e) ?? [])],
-        parent,
-        firstChild: -1,
-        nextSibling: -1,
-      });
+      const sources = [e.abs, ...(extra.get(e) ?? [])];
+      this.dirs.push({ entry: e, sources, parent, firstChild: -1, nextSibling: -1 });
       if (isDot(e.nameBytes)) continue;
+      if (e.contentDir) next.push(...sources);
       if (prev >= 0) this.dirs[prev]!.nextSibling = idx;
       else if (parent >= 0) this.dirs[parent]!.firstChild = idx;
       else this.#sendDirNdx = idx;
       prev = idx;
     }
+    this.#scanner.announce(next);
   }
 
   /** send_extra_file_list(): more sub-lists until `atLeast` entries are ahead of the current list. */
@@ -345,6 +369,7 @@ export class SendFileLists {
           if (cur < 0) {
             this.o.writeNdx(NDX_FLIST_EOF);
             this.eof = true;
+            this.#scanner.close();
             return sent;
           }
         }
@@ -352,6 +377,11 @@ export class SendFileLists {
       }
     }
     return sent;
+  }
+
+  /** Stops reading ahead (the transfer ended, whether or not the lists are complete). */
+  close(): void {
+    this.#scanner.close();
   }
 
   /** The list holding `ndx`, or undefined. */
@@ -388,6 +418,15 @@ export class SendFileLists {
     }
     this.fileOldTotal = old;
   }
+}
+
+/** `prefix/base` in one allocation. */
+function childName(prefix: Uint8Array, base: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + 1 + base.length);
+  out.set(prefix, 0);
+  out[prefix.length] = SLASH;
+  out.set(base, prefix.length + 1);
+  return out;
 }
 
 function isDot(name: Uint8Array): boolean {
