@@ -42,6 +42,8 @@ export interface SendSideOptions {
   filters: FilterList;
   /** Token writer for the negotiated compression (plain when omitted). */
   tokens?: TokenSink | undefined;
+  /** Read directories ahead on a worker thread (default true; see SendListsOptions). */
+  readAhead?: boolean | undefined;
 }
 
 export interface SendSideResult {
@@ -90,6 +92,7 @@ export async function runSendingSide(c: SendSideOptions): Promise<SendSideResult
     },
     flist: flistOptionsFor(o, s),
     fileSum: o.checksum ? (e) => wholeFileSum(e, s) : undefined,
+    readAhead: c.readAhead,
     message,
     writeNdx: (ndx) => ref.sender!.writeNdx(ndx),
   });
@@ -272,6 +275,8 @@ export async function runClientSend(o: ClientSendOptions): Promise<TransferResul
       amServer: false,
       filters,
       tokens: o.tokens?.(s),
+      // a local copy's sender has a thread of its own already
+      readAhead: !o.localServer,
     });
     await drain(o.transport, input);
     return {

@@ -171,7 +171,7 @@ export class DirScanner {
   #port: MessagePort | undefined;
   #sig: Int32Array | undefined;
   #received = 0;
-  #failed = process.env['TSRSYNC_SCAN_WORKER'] === '0';
+  #failed: boolean;
   /** Announced to the worker and not yet taken. */
   readonly #asked = new Set<string>();
   /** Announced, but read here: the worker's result is dropped when it comes. */
@@ -179,6 +179,11 @@ export class DirScanner {
   readonly #results = new Map<string, ScannedDir>();
   /** Results the worker read (tests, diagnostics). */
   servedByWorker = 0;
+
+  /** `readAhead` false: every directory is read on the calling thread. */
+  constructor(readAhead = true) {
+    this.#failed = !readAhead || process.env['TSRSYNC_SCAN_WORKER'] === '0';
+  }
 
   #start(): boolean {
     if (this.#worker) return true;

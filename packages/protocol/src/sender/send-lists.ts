@@ -32,6 +32,11 @@ export interface SendListsOptions {
   flist: FlistOptions;
   /** --checksum: the whole-file sum of a regular file. */
   fileSum?: ((e: SendEntry) => Uint8Array | undefined) | undefined;
+  /**
+   * Read directories ahead on a worker thread (default). Off for a local copy, whose sender
+   * already has a thread of its own: on two cores a third one costs more than it gives.
+   */
+  readAhead?: boolean | undefined;
   message: (level: 'info' | 'warning' | 'error' | 'error-xfer', text: string) => void;
   writeNdx: (ndx: number) => void;
 }
@@ -97,10 +102,11 @@ export class SendFileLists {
   #sendDirNdx = -1;
   #filesystemDev: bigint | undefined;
   /** Reads the directories the lists need next on a worker thread (dir-scanner.ts). */
-  readonly #scanner = new DirScanner();
+  readonly #scanner: DirScanner;
 
   constructor(readonly o: SendListsOptions) {
     this.enc = new FileListEncoder(o.flist);
+    this.#scanner = new DirScanner(o.readAhead ?? true);
     this.#nextNdxStart = o.incRecurse ? 1 : 0;
   }
 
