@@ -23,10 +23,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { makeBig, makeT1 } from '../pull/data.js';
+import { BENCH_ROOT, benchData } from '../pull/data.js';
 import { runMeasured, startDaemon, statFigure, TSRSYNC, type RunFigures } from '../pull/run-tools.js';
 
-const ROOT = '/dev/shm/tsrsync-bench';
+const ROOT = BENCH_ROOT;
 const CLK_TCK = 100;
 type Tool = 'rsync' | 'tsrsync';
 const TOOLS: readonly Tool[] = ['rsync', 'tsrsync'];
@@ -205,13 +205,7 @@ interface Figures extends RunFigures {
 }
 
 export async function benchDaemon(opts: { runs?: number; quick?: boolean } = {}): Promise<string[]> {
-  const runs = opts.runs ?? 3;
-  const files = opts.quick ? 20_000 : 100_000;
-  const big = opts.quick ? 128 << 20 : 1 << 30;
-  const t1 = path.join(ROOT, opts.quick ? 't1q' : 't1');
-  makeT1(t1, files);
-  const t2 = path.join(ROOT, `t2-${big >> 20}M`, 'big.bin');
-  makeBig(t2, big);
+  const { runs, files, big, t1, t2 } = benchData({ ...opts, edited: false });
   const base = path.join(ROOT, 'daemon');
   const up = (tool: Tool, m: string) => path.join(base, 'up', tool, m);
   const pulled = (tool: Tool, m: string) => path.join(base, 'pulled', tool, m);

@@ -49,3 +49,26 @@ export function makeEdited(from: string, to: string, edits = 100): void {
   }
   writeFileSync(to, data);
 }
+
+/** Where the benches keep their data (tmpfs: see README, Standards). */
+export const BENCH_ROOT = '/dev/shm/tsrsync-bench';
+
+/** The data every transfer bench uses, made once: the file tree, the big file and (unless `edited: false`) its edited copy. */
+export function benchData(opts: { runs?: number; quick?: boolean; edited?: boolean }): {
+  runs: number;
+  files: number;
+  big: number;
+  t1: string;
+  t2: string;
+  t3: string;
+} {
+  const files = opts.quick ? 20_000 : 100_000;
+  const big = opts.quick ? 128 << 20 : 1 << 30;
+  const t1 = path.join(BENCH_ROOT, opts.quick ? 't1q' : 't1');
+  makeT1(t1, files);
+  const t2 = path.join(BENCH_ROOT, `t2-${big >> 20}M`, 'big.bin');
+  const t3 = path.join(BENCH_ROOT, `t3-${big >> 20}M`, 'big.bin');
+  makeBig(t2, big);
+  if (opts.edited !== false) makeEdited(t2, t3);
+  return { runs: opts.runs ?? 3, files, big, t1, t2, t3 };
+}

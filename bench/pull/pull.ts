@@ -5,10 +5,10 @@
  */
 import { rmSync, mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeBig, makeEdited, makeT1 } from './data.js';
+import { BENCH_ROOT, benchData } from './data.js';
 import { runMeasured, startDaemon, statFigure, TSRSYNC, type RunFigures } from './run-tools.js';
 
-const ROOT = '/dev/shm/tsrsync-bench';
+const ROOT = BENCH_ROOT;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,15 +25,7 @@ interface Case {
 }
 
 export async function benchPull(opts: { runs?: number; quick?: boolean } = {}): Promise<string[]> {
-  const runs = opts.runs ?? 3;
-  const files = opts.quick ? 20_000 : 100_000;
-  const big = opts.quick ? 128 << 20 : 1 << 30;
-  const t1 = path.join(ROOT, opts.quick ? 't1q' : 't1');
-  makeT1(t1, files);
-  const t2 = path.join(ROOT, `t2-${big >> 20}M`, 'big.bin');
-  const t3 = path.join(ROOT, `t3-${big >> 20}M`, 'big.bin');
-  makeBig(t2, big);
-  makeEdited(t2, t3);
+  const { runs, files, big, t1, t2, t3 } = benchData(opts);
   const d = await startDaemon(path.join(ROOT, 'daemon'), { t1, t2: path.dirname(t2), t3: path.dirname(t3) });
   const out: string[] = [];
   const cases: Case[] = [

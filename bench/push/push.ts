@@ -6,10 +6,10 @@
  */
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { makeBig, makeEdited, makeT1 } from '../pull/data.js';
+import { BENCH_ROOT, benchData } from '../pull/data.js';
 import { runMeasured, startDaemon, statFigure, TSRSYNC, type RunFigures } from '../pull/run-tools.js';
 
-const ROOT = '/dev/shm/tsrsync-bench';
+const ROOT = BENCH_ROOT;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,15 +26,7 @@ interface Case {
 }
 
 export async function benchPush(opts: { runs?: number; quick?: boolean } = {}): Promise<string[]> {
-  const runs = opts.runs ?? 3;
-  const files = opts.quick ? 20_000 : 100_000;
-  const big = opts.quick ? 128 << 20 : 1 << 30;
-  const t1 = path.join(ROOT, opts.quick ? 't1q' : 't1');
-  makeT1(t1, files);
-  const t2 = path.join(ROOT, `t2-${big >> 20}M`, 'big.bin');
-  const t3 = path.join(ROOT, `t3-${big >> 20}M`, 'big.bin');
-  makeBig(t2, big);
-  makeEdited(t2, t3);
+  const { runs, files, big, t1, t2, t3 } = benchData(opts);
   const up = (tool: string) => path.join(ROOT, 'push-dst', tool);
   for (const tool of ['rsync', 'tsrsync']) mkdirSync(up(tool), { recursive: true });
   const d = await startDaemon(path.join(ROOT, 'push-daemon'), { rsync: up('rsync'), tsrsync: up('tsrsync') });
