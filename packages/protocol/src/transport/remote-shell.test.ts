@@ -66,6 +66,16 @@ describe('safeArg (options.c:safe_arg())', () => {
     expect(safeArg('~bob', 'filename', { trustSender: true })).toBe('~bob');
   });
 
+  it('escapes a ~ after = or : in an option value (bash expands it in NAME=VALUE words)', () => {
+    expect(safeArg('a=~/a', 'option')).toBe('a=\\~/a');
+    expect(safeArg('x:~/y', 'option')).toBe('x:\\~/y');
+    expect(safeArg('~/bak', 'option')).toBe('~/bak');
+    expect(viaShell([safeArg('a=~/a', 'option'), safeArg('b=1:~/c', 'option')])).toEqual([
+      'a=~/a',
+      'b=1:~/c',
+    ]);
+  });
+
   // rsync cannot protect a newline (backslash-newline is a line continuation); "~" and "-" are
   // deliberately treated specially at the start, and wildcards stay live in file names
   const unit = fc.oneof(

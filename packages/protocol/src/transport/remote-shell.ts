@@ -132,6 +132,10 @@ export function safeArg(arg: string, kind: 'filename' | 'option', ctx: SafeArgCo
       const next = arg[i + 1];
       if (!isName || next === undefined || !WILD_CHARS.includes(next)) out += '\\';
     } else if (escapes.includes(c)) out += '\\';
+    // a "~" after "=" or ":" in a word shaped like NAME=VALUE is expanded by bash (rsync sends a
+    // separate option value bare, so "--link-dest" "a=~/b" would arrive as "a=/home/u/b"); a
+    // leading "~" stays live, as rsync leaves it (a remote "~/dir" is asked for on purpose)
+    else if (!isName && c === '~' && i > 0 && (arg[i - 1] === '=' || arg[i - 1] === ':')) out += '\\';
     out += c;
   }
   return out;
