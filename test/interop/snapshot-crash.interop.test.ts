@@ -105,6 +105,16 @@ it(
     const rng = prng(99, KILLS * 4);
     let killedMidway = 0;
     let appeared = 0;
+    // the time kills spread over a run as long as one takes here: a full run, then an
+    // incremental one timed (fixed times fell after the end once the CLI started faster)
+    const timedRun = async () => {
+      const t0 = performance.now();
+      expect(await runKilled(root, nextNow(), {})).toBe(0);
+      return performance.now() - t0;
+    };
+    await timedRun();
+    const runMs = await timedRun();
+    for (const n of readdirSync(root).filter(isSnap)) known.set(n, fingerprint(path.join(root, n)));
     for (let i = 0; i < KILLS; i++) {
       // change the source a little: one small file, and every 5th time the big one
       await fsp.writeFile(
@@ -121,9 +131,12 @@ it(
       const kill =
         i % 3 === 2
           ? { step: STEP_KILLS[Math.floor(i / 3) % STEP_KILLS.length]! }
-          : // 150-650 ms after the start: later points often fell after a run had ended
-            // (24 of 50 kills midway in one CI run, against the > 25 required below)
-            { afterMs: 150 + (((rng[i * 2]! << 8) | rng[i * 2 + 1]!) % 500) };
+          : // 5-95 % of a run's time after the start
+            {
+              afterMs: Math.round(
+                runMs * (0.05 + (0.9 * (((rng[i * 2]! << 8) | rng[i * 2 + 1]!) % 1000)) / 1000),
+              ),
+            };
       const code = await runKilled(root, nextNow(), kill);
       if (code === null) killedMidway++;
 
@@ -160,6 +173,9 @@ it(
       expect(after.length).toBeLessThanOrEqual(3);
       expect(readdirSync(path.join(root, '.tsrsync/trash'))).toEqual([]);
     }
+    console.log(
+      `snapshot-crash: a run took ${Math.round(runMs)} ms; ${killedMidway} of ${KILLS} kills midway`,
+    );
     // the kills did land in the middle of runs, and some runs committed before dying
     expect(killedMidway).toBeGreaterThan(KILLS / 2);
     expect(appeared).toBeGreaterThan(0);
