@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { joinPath } from './fs-names.js';
 
 /** The lstat() fields the receiver uses (fs.BigIntStats satisfies it). */
 export interface StatLike {
@@ -102,36 +101,58 @@ parentPort.on('message', ({ id, n, buf }) => {
 /** Result per path: a stat, `null` for "nothing there", `undefined` for "ask lstat() yourself". */
 export type PrefetchResult = (StatLike | null | undefined)[];
 
+/** Workers of finished prefetchers, kept for the next transfer (a daemon's next connection). */
+const idle: Worker[] = [];
+const MAX_IDLE = 2;
+
 export class StatPrefetcher {
+  /** Worker threads started so far in this process (tests, diagnostics). */
+  static started = 0;
   #worker: Worker | undefined;
   #next = 1;
   readonly #pending = new Map<number, (r: PrefetchResult) => void>();
 
+  readonly #onMessage = ({ id, out }: { id: number; out: BigInt64Array }): void => {
+    const resolve = this.#pending.get(id);
+    if (!resolve) return;
+    this.#pending.delete(id);
+    const n = out.length / FIELDS;
+    const res: PrefetchResult = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = i * FIELDS;
+      const m = out[o]!;
+      res[i] = m === -1n ? null : m === -2n ? undefined : new PrefetchedStat(out, o, m);
+    }
+    resolve(res);
+  };
+
+  readonly #onError = (): void => {
+    // fall back to the caller's own lstat() for everything in flight
+    for (const [id, resolve] of this.#pending) {
+      this.#pending.delete(id);
+      resolve([]);
+    }
+    this.#worker = undefined;
+  };
+
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const w = new Worker(WORKER_CODE, { eval: true });
-    w.unref();
-    w.on('message', ({ id, out }: { id: number; out: BigInt64Array }) => {
-      const resolve = this.#pending.get(id);
-      if (!resolve) return;
-      this.#pending.delete(id);
-      const n = out.length / FIELDS;
-      const res: PrefetchResult = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const o = i * FIELDS;
-        const m = out[o]!;
-        res[i] = m === -1n ? null : m === -2n ? undefined : new PrefetchedStat(out, o, m);
-      }
-      resolve(res);
-    });
-    w.on('error', () => {
-      // fall back to the caller's own lstat() for everything in flight
-      for (const [id, resolve] of this.#pending) {
-        this.#pending.delete(id);
-        resolve([]);
-      }
-      this.#worker = undefined;
-    });
+    let w = idle.pop();
+    if (!w) {
+      const fresh = new Worker(WORKER_CODE, { eval: true });
+      StatPrefetcher.started++;
+      fresh.unref();
+      // one that fails or ends while idle leaves the pool (and its error is not uncaught)
+      const drop = () => {
+        const i = idle.indexOf(fresh);
+        if (i >= 0) idle.splice(i, 1);
+      };
+      fresh.on('error', drop);
+      fresh.on('exit', drop);
+      w = fresh;
+    }
+    w.on('message', this.#onMessage);
+    w.on('error', this.#onError);
     this.#worker = w;
     return w;
   }
@@ -143,9 +164,14 @@ export class StatPrefetcher {
     const buf = new Uint8Array(size);
     let p = 0;
     for (const n of names) {
-      const full = joinPath(root, n);
-      buf.set(full, p);
-      p += full.length;
+      // joinPath() without a buffer per name: "" and "." are the root itself
+      buf.set(root, p);
+      p += root.length;
+      if (n.length > 1 || (n.length === 1 && n[0] !== 0x2e)) {
+        buf[p++] = 0x2f;
+        buf.set(n, p);
+        p += n.length;
+      }
       buf[p++] = 0;
     }
     const id = this.#next++;
@@ -156,8 +182,15 @@ export class StatPrefetcher {
   }
 
   close(): void {
-    void this.#worker?.terminate();
+    const w = this.#worker;
     this.#worker = undefined;
+    if (w) {
+      w.off('message', this.#onMessage);
+      w.off('error', this.#onError);
+      // a worker with nothing in flight serves the next transfer; one with work is stopped
+      if (this.#pending.size === 0 && idle.length < MAX_IDLE) idle.push(w);
+      else void w.terminate();
+    }
     for (const resolve of this.#pending.values()) resolve([]);
     this.#pending.clear();
   }

@@ -14,6 +14,7 @@ import { ProtocolError } from '../errors.js';
 import { destMode, itemizeFlags, setFileAttrs } from './attrs.js';
 import { DEL } from './delete.js';
 import type { Generator } from './generator.js';
+import type { HardLinkGroup } from './hardlinks.js';
 import { requestTransfer, quickCheckOk } from './gen-file.js';
 import { trySymlinkAltDest } from './alt-dest.js';
 import { MUNGE_PREFIX } from '../sender/scan.js';
@@ -56,7 +57,12 @@ export function itemize(
 }
 
 /** recv_generator(): `level` 1 = full handling, -1 = inc-recurse dir seen in its parent's list, 0 = redo/retry. */
-export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: number): Promise<void> {
+/**
+ * generator.c:recv_generator(). Returns a promise only when the entry needs to wait (a
+ * transfer request, a hard-link group, an alternate destination): an unchanged file
+ * costs no promise and no microtask.
+ */
+export function genEntry(g: Generator, e: ListEntry, ndx: number, level: number): Promise<void> | undefined {
   const ctx = g.ctx;
   const o = ctx.o;
   const dir = isDir(e.mode);
@@ -123,10 +129,7 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
 
   const hlGroup = o.hardLinks && e.gnum !== undefined ? g.hl.group(e) : undefined;
   if (hlGroup && g.csumLength === 2) {
-    if (hlGroup.leader) {
-      await linkMember(g, e, hlGroup.leader);
-      return;
-    }
+    if (hlGroup.leader) return linkMember(g, e, hlGroup.leader);
     if (hlGroup.inTransfer && hlGroup.inTransfer !== e) {
       hlGroup.waiters.push(e);
       e.fl |= FL.FILE_SENT;
@@ -142,8 +145,8 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
     if (!o.quiet) ctx.message('info', `skipping non-regular file "${ctx.display(rel)}"\n`);
   };
   if (isLink(e.mode)) {
-    if (o.links) await genSymlink(g, e, ndx, rel, st);
-    else skipping();
+    if (o.links) return genSymlink(g, e, ndx, rel, st);
+    skipping();
     return;
   }
   if (isDevice(e.mode) || isSpecial(e.mode)) {
@@ -156,7 +159,7 @@ export async function genEntry(g: Generator, e: ListEntry, ndx: number, level: n
     return;
   }
   if (!isReg(e.mode)) return;
-  await genFile(g, e, ndx, rel, st);
+  return genFile(g, e, ndx, rel, st);
 }
 
 async function genDir(
@@ -384,13 +387,13 @@ export function touchUpDir(g: Generator, e: ListEntry): void {
   }
 }
 
-async function genFile(
+function genFile(
   g: Generator,
   e: ListEntry,
   ndx: number,
   rel: Uint8Array,
   st: StatLike | undefined,
-): Promise<void> {
+): Promise<void> | undefined {
   const ctx = g.ctx;
   const o = ctx.o;
   const redo = g.csumLength !== 2;
@@ -413,16 +416,41 @@ async function genFile(
     st = undefined;
   }
   const group = o.hardLinks && e.gnum !== undefined ? g.hl.group(e) : undefined;
+  if (!redo && ctx.altDirs.length > 0 && (!st || o.altDest?.kind !== 'copy'))
+    return genFileAltDest(g, e, ndx, rel, st, group);
+  return genFileHere(g, e, ndx, rel, st, group);
+}
+
+/** genFile() with --link-dest/--copy-dest/--compare-dest directories to look in first. */
+async function genFileAltDest(
+  g: Generator,
+  e: ListEntry,
+  ndx: number,
+  rel: Uint8Array,
+  st: StatLike | undefined,
+  group: HardLinkGroup | undefined,
+): Promise<void> {
+  const handled = await g.altDest.regular(e, ndx, rel, st);
+  if (handled === 'done') {
+    if (group) await g.finishLeader(e);
+    return;
+  }
+  if (!st && handled !== undefined)
+    return requestTransfer(g, e, ndx, rel, handled.st, handled.type, group, handled.abs);
+  return genFileHere(g, e, ndx, rel, st, group);
+}
+
+/** The rest of genFile(): wait for a hard-link group, skip an unchanged file, or ask for it. */
+function genFileHere(
+  g: Generator,
+  e: ListEntry,
+  ndx: number,
+  rel: Uint8Array,
+  st: StatLike | undefined,
+  group: HardLinkGroup | undefined,
+): Promise<void> | undefined {
+  const ctx = g.ctx;
   if (!st) {
-    if (!redo && ctx.altDirs.length > 0) {
-      const handled = await g.altDest.regular(e, ndx, rel);
-      if (handled === 'done') {
-        if (group) await g.finishLeader(e);
-        return;
-      }
-      if (handled !== undefined)
-        return requestTransfer(g, e, ndx, rel, handled.st, handled.type, group, handled.abs);
-    }
     if (group && !g.hl.isLast(e)) {
       group.waiters.push(e);
       e.fl |= FL.FILE_SENT;
@@ -432,22 +460,12 @@ async function genFile(
     }
     return requestTransfer(g, e, ndx, rel, undefined, FNAMECMP.FNAME, group);
   }
-  if (!redo && ctx.altDirs.length > 0 && o.altDest?.kind !== 'copy') {
-    const handled = await g.altDest.regular(e, ndx, rel, st);
-    if (handled === 'done') {
-      if (group) await g.finishLeader(e);
-      return;
+  if (g.csumLength === 2 && quickCheckOk(g, e, rel, st)) {
+    if (!g.altDest.copyOnWrite(e, ndx, rel, st)) {
+      setFileAttrs(ctx, rel, e, st, { accurateTime: ctx.o.checksum });
+      itemize(g, e, ndx, st, 0);
     }
-  }
-  if (!redo && quickCheckOk(g, e, rel, st)) {
-    if (g.altDest.copyOnWrite(e, ndx, rel, st)) {
-      if (group) await g.finishLeader(e);
-      return;
-    }
-    setFileAttrs(ctx, rel, e, st, { accurateTime: o.checksum });
-    itemize(g, e, ndx, st, 0);
-    if (group) await g.finishLeader(e);
-    return;
+    return group ? g.finishLeader(e) : undefined;
   }
   return requestTransfer(g, e, ndx, rel, st, FNAMECMP.FNAME, group);
 }

@@ -166,7 +166,8 @@ export class Generator {
         const e = list.entries[i]!;
         if (e.fl & FL.CLEARED) continue;
         this.preStat = pre?.[i];
-        await genEntry(this, e, e.index, 1);
+        const pending = genEntry(this, e, e.index, 1);
+        if (pending) await pending;
         this.preStat = undefined;
         // the common case (nothing finished, nothing to flush) without two more awaits per file
         if (ctx.signals.finished.length > 0) await this.checkFinished(false);

@@ -240,8 +240,9 @@ export class DirScanner {
         this.#results.delete(key);
         this.#asked.delete(key);
         this.servedByWorker++;
-        Atomics.add(sig, 1, 1);
-        this.#wake();
+        // the worker waits for this only when it is AHEAD results ahead
+        const taken = Atomics.add(sig, 1, 1);
+        if (Atomics.load(sig, 0) - taken >= AHEAD) this.#wake();
         return r;
       }
       // a worker not up yet (or failed) does not keep the sender waiting

@@ -148,6 +148,7 @@ export class SendFileLists {
     const links = d.links.length > 0 ? new Map(d.links) : undefined;
     const out: SendEntry[] = [];
     const num = d.num;
+    const ids = this.o.scan.hardLinks || this.o.oneFileSystem;
     let start = 0;
     for (let i = 0; i < d.ends.length; i++) {
       const end = d.ends[i]!;
@@ -181,8 +182,9 @@ export class SendFileLists {
         gid: num[o + 5]!,
         nlink: num[o + 6]!,
         rdev: num[o + 7]!,
-        dev: d.big[i * 2]!,
-        ino: d.big[i * 2 + 1]!,
+        // BigInts cost an allocation each: read only when -H or -x looks at them
+        dev: ids ? d.big[i * 2]! : 0n,
+        ino: ids ? d.big[i * 2 + 1]! : 0n,
       };
       out.push(this.#finish(entryFromFields(abs, name, fields, links?.get(i), this.o.scan)));
     }

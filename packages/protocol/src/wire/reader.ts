@@ -77,25 +77,27 @@ export class WireReader {
 
   /** io.c:read_varint(): 1-5 bytes, result truncated to int32. */
   varint(): number {
-    const start = this.offset;
-    const lead = this.u8();
-    const k = leadingOnes(lead);
-    if (k > 4) {
-      this.offset = start;
-      throw new ProtocolError(`varint overflow (lead byte 0x${lead.toString(16)})`);
+    const o = this.offset;
+    const b = this.buf;
+    if (o >= this.end) throw new ShortRead(1, 0);
+    const lead = b[o] as number;
+    if (lead < 0x80) {
+      this.offset = o + 1;
+      return lead;
     }
-    if (this.remaining < k) {
-      this.offset = start;
-      this.need(k + 1);
-    }
-    let low = 0;
-    for (let i = 0; i < k; i++) low += (this.buf[this.offset + i] as number) * 2 ** (8 * i);
-    this.offset += k;
-    if (k < 4) {
-      const high = lead & ((1 << (7 - k)) - 1);
-      low += high * 2 ** (8 * k);
-    }
-    return low | 0;
+    // the lead byte's leading 1-bits count the bytes that follow
+    const k = Math.clz32(~(lead << 24));
+    if (k > 4) throw new ProtocolError(`varint overflow (lead byte 0x${lead.toString(16)})`);
+    if (this.end - o - 1 < k) throw new ShortRead(k + 1, this.end - o);
+    const b1 = b[o + 1] as number;
+    let v: number;
+    if (k === 1) v = b1 | ((lead & 0x3f) << 8);
+    else if (k === 2) v = b1 | ((b[o + 2] as number) << 8) | ((lead & 0x1f) << 16);
+    else if (k === 3)
+      v = b1 | ((b[o + 2] as number) << 8) | ((b[o + 3] as number) << 16) | ((lead & 0x0f) << 24);
+    else v = b1 | ((b[o + 2] as number) << 8) | ((b[o + 3] as number) << 16) | ((b[o + 4] as number) << 24);
+    this.offset = o + 1 + k;
+    return v | 0;
   }
 
   /** io.c:read_varlong(): `min` bytes then up to 9-min extra; signed int64 as a safe number. */
@@ -112,8 +114,9 @@ export class WireReader {
     const high = k >= 7 ? 0 : lead & ((1 << (7 - k)) - 1);
     if (n + 1 <= 6) {
       let v = 0;
-      for (let i = 0; i < n; i++) v += (this.buf[p + i] as number) * 2 ** (8 * i);
-      return v + high * 2 ** (8 * n);
+      let scale = 1;
+      for (let i = 0; i < n; i++, scale *= 256) v += (this.buf[p + i] as number) * scale;
+      return v + high * scale;
     }
     let v = 0n;
     for (let i = 0; i < n; i++) v |= BigInt(this.buf[p + i] as number) << BigInt(8 * i);
