@@ -64,6 +64,15 @@ export class SubList {
   get end(): number {
     return this.ndxStart + this.entries.length;
   }
+
+  /**
+   * Drops the entries of a finished list (recv_files(): flist_free() at each NDX_DONE): with
+   * incremental recursion a transfer's memory then follows its lists in flight, not the tree.
+   * Directories stay in FileListSet.dirs; the list's indexes are no longer valid.
+   */
+  release(): void {
+    this.entries.length = 0;
+  }
 }
 
 export interface FileListSetOptions {

@@ -16,6 +16,7 @@ import {
   SIGNIFICANT_ITEM_FLAGS,
 } from '../constants.js';
 import { ProtocolError } from '../errors.js';
+import { effectiveDelete } from '../options/transfer-options.js';
 import { FL, type ListEntry } from '../flist/file-list.js';
 import { isDevice, isDir, isLink, isReg } from '../flist/file-entry.js';
 import { decodeSumHead, type SumHead } from '../transfer/sum-head.js';
@@ -151,12 +152,21 @@ export class Receiver {
   /** inc-recurse: a DONE frees the oldest list; the phase only changes once none is left. */
   #openLists = 0;
   #listsOpen(): boolean {
-    const total = this.ctx.flist.lists.length;
-    if (this.#openLists < total) {
+    const lists = this.ctx.flist.lists;
+    if (this.#openLists < lists.length) {
+      // the oldest list is done on both sides: its entries can go, unless a later pass needs
+      // them (hard-link groups across lists, --delete-after/--delete-delay)
+      if (this.#releaseDone) lists[this.#openLists]!.release();
       this.#openLists++;
-      return this.#openLists < total;
+      return this.#openLists < lists.length;
     }
     return false;
+  }
+
+  get #releaseDone(): boolean {
+    const o = this.ctx.o;
+    const del = effectiveDelete(o, this.ctx.s.protocol);
+    return !o.hardLinks && del !== 'after' && del !== 'delay';
   }
 
   #logNonTransfer(e: ListEntry, it: ItemIn): void {
