@@ -8,6 +8,7 @@ import type { SessionSettings } from '../session/settings.js';
 import { daemonPathArgs, encodeDaemonArgs, openDaemonSession, type DaemonTarget } from './daemon-connect.js';
 import type { TransferResult } from './receive-session.js';
 import { runClientSend } from './send-session.js';
+import { prestartScanner } from '../sender/dir-scanner.js';
 
 export interface DaemonPushOptions {
   target: DaemonTarget;
@@ -23,6 +24,8 @@ export interface DaemonPushOptions {
 }
 
 export async function pushToDaemon(p: DaemonPushOptions): Promise<TransferResult> {
+  // the sender's directory-reading thread starts while we connect
+  prestartScanner();
   const o = p.options;
   const session = await openDaemonSession(p.target, {
     protocol: o.protocol,

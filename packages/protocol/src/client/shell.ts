@@ -13,6 +13,7 @@ import type { SessionSettings } from '../session/settings.js';
 import { spawnRemoteShell, type RemoteShellTransport } from '../transport/remote-shell.js';
 import { runReceiveSession, type ReceiverHooks, type TransferResult } from './receive-session.js';
 import { runClientSend } from './send-session.js';
+import { prestartScanner } from '../sender/dir-scanner.js';
 
 export interface ShellTarget {
   host: string;
@@ -102,6 +103,8 @@ export async function pullOverShell(p: ShellPullOptions): Promise<TransferResult
 }
 
 export async function pushOverShell(p: ShellPushOptions): Promise<TransferResult> {
+  // the sender's directory-reading thread starts while we connect
+  prestartScanner();
   const o = p.options;
   const info = o.protocol >= 30 ? clientInfo(clientAllowsIncRecurse(o, true, o.protocol)) : '';
   const args = [

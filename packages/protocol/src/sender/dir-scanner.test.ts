@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirScanner, scanDir, type ScannedDir } from './dir-scanner.js';
+import { DirScanner, prestartScanner, scanDir, type ScannedDir } from './dir-scanner.js';
 
 let root: string;
 const dirs: Buffer[] = [];
@@ -60,6 +60,17 @@ describe('DirScanner', () => {
     sc.announce(dirs.slice(1, 3));
     expect(plain(sc.read(dirs[1]!)).names).toHaveLength(34);
     expect(sc.servedByWorker).toBe(0);
+    sc.close();
+  });
+
+  it('a thread started ahead serves the next scanner from its first read', async () => {
+    prestartScanner();
+    await new Promise((r) => setTimeout(r, 300));
+    const sc = new DirScanner();
+    sc.announce(dirs.slice(0, 5));
+    for (const d of dirs.slice(0, 5))
+      expect(plain(sc.read(d))).toEqual(plain(scanDir(fs, d.toString('latin1'), d)));
+    expect(sc.servedByWorker).toBe(5);
     sc.close();
   });
 

@@ -166,6 +166,40 @@ try {
 
 const keyOf = (p: Buffer): string => p.toString('latin1');
 
+interface Thread {
+  worker: Worker;
+  port: MessagePort;
+  sig: Int32Array;
+}
+
+/** A thread started ahead (prestartScanner()), taken by the next DirScanner. */
+let spare: Thread | undefined;
+
+function startThread(): Thread | undefined {
+  if (workers >= MAX_WORKERS) return undefined;
+  const { port1, port2 } = new MessageChannel();
+  const sab = new SharedArrayBuffer(16);
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_CODE, { eval: true, workerData: { port: port2, sab }, transferList: [port2] });
+  } catch {
+    return undefined;
+  }
+  workers++;
+  worker.unref();
+  return { worker, port: port1, sig: new Int32Array(sab) };
+}
+
+/**
+ * Starts a scanner thread now, for the sender about to come: a client that pushes calls it
+ * before it connects, so the thread's start-up (~40 ms) overlaps the handshake.
+ */
+export function prestartScanner(): void {
+  if (spare || process.env['TSRSYNC_SCAN_WORKER'] === '0') return;
+  spare = startThread();
+  spare?.worker.on('error', () => undefined);
+}
+
 export class DirScanner {
   #worker: Worker | undefined;
   #port: MessagePort | undefined;
@@ -187,23 +221,14 @@ export class DirScanner {
 
   #start(): boolean {
     if (this.#worker) return true;
-    if (this.#failed || workers >= MAX_WORKERS) return false;
-    const { port1, port2 } = new MessageChannel();
-    const sab = new SharedArrayBuffer(16);
-    try {
-      this.#worker = new Worker(WORKER_CODE, {
-        eval: true,
-        workerData: { port: port2, sab },
-        transferList: [port2],
-      });
-    } catch {
-      this.#failed = true;
-      return false;
-    }
-    workers++;
-    this.#sig = new Int32Array(sab);
-    this.#port = port1;
-    this.#worker.unref();
+    if (this.#failed) return false;
+    const t = spare ?? startThread();
+    spare = undefined;
+    // all threads busy (a daemon's other transfers): read here until one is free
+    if (!t) return false;
+    this.#worker = t.worker;
+    this.#sig = t.sig;
+    this.#port = t.port;
     this.#worker.on('error', () => (this.#failed = true));
     return true;
   }
