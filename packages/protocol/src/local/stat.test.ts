@@ -16,7 +16,9 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(root.toString(), { recursive: true, force: true }));
 
 const fields = (s: StatLike | null | undefined) =>
-  s ? [s.mode, s.size, s.mtimeNs, s.uid, s.gid, s.dev, s.ino, s.nlink, s.isFile(), s.isDirectory()] : s;
+  s
+    ? [s.mode, s.size, s.mtimeNs, s.atimeNs, s.uid, s.gid, s.dev, s.ino, s.nlink, s.isFile(), s.isDirectory()]
+    : s;
 
 describe('StatPrefetcher', () => {
   it('gives what lstat() here gives; null for nothing there; "" and "." are the root', async () => {

@@ -4,6 +4,7 @@
  * metadata work of a large tree then overlaps with decoding and requesting.
  */
 import fs from 'node:fs';
+import { rawLstat } from './raw-lstat.js';
 import { Worker } from 'node:worker_threads';
 
 /** The lstat() fields the receiver uses (fs.BigIntStats satisfies it). */
@@ -74,6 +75,7 @@ class PrefetchedStat implements StatLike {
 const WORKER_CODE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
+const raw = (${rawLstat.toString()})(fs, process);
 parentPort.on('message', ({ id, n, buf }) => {
   const all = Buffer.from(buf);
   const out = new BigInt64Array(n * ${FIELDS});
@@ -83,6 +85,19 @@ parentPort.on('message', ({ id, n, buf }) => {
     const path = all.subarray(p, e);
     p = e + 1;
     const o = i * ${FIELDS};
+    if (raw) {
+      let a;
+      try {
+        a = raw(path, true);
+      } catch {
+        out[o] = -2n;
+        continue;
+      }
+      if (!a) { out[o] = -1n; continue; }
+      out[o] = a[1]; out[o + 1] = a[8]; out[o + 2] = a[12] * 1000000000n + a[13]; out[o + 3] = a[10] * 1000000000n + a[11];
+      out[o + 4] = a[3]; out[o + 5] = a[4]; out[o + 6] = a[0]; out[o + 7] = a[7]; out[o + 8] = a[2];
+      continue;
+    }
     let st;
     try {
       st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawLstat } from '../local/raw-lstat.js';
 import { DirScanner, prestartScanner, scanDir, type ScannedDir } from './dir-scanner.js';
 
 let root: string;
@@ -102,5 +103,41 @@ describe('DirScanner', () => {
     expect(r.num[at('hard') * 8 + 6]).toBe(2);
     expect(r.links).toEqual([[at('link'), 'target-0']]);
     expect(r.names).toContain('ffe941');
+  });
+
+  it("Node's raw lstat gives what lstatSync gives, with or without exact dev and inode", () => {
+    const raw = rawLstat(fs, process);
+    expect(raw).toBeTypeOf('function');
+    for (const d of dirs.slice(0, 3)) {
+      const slow = plain(scanDir(fs, 'k', d));
+      expect(plain(scanDir(fs, 'k', d, raw, true))).toEqual(slow);
+      const fast = plain(scanDir(fs, 'k', d, raw, false));
+      expect(fast).toEqual({ ...slow, big: slow.big.map(() => 0n) });
+    }
+    const gone = Buffer.from(path.join(root, 'd0', 'no-such'));
+    expect(raw!(gone, false)).toBeUndefined();
+    expect(() => raw!(Buffer.from(path.join(root, 'd0', 'f1', 'x')), false)).toThrow(/ENOTDIR/);
+  });
+
+  it('a binding missing or answering otherwise than lstatSync is not used', () => {
+    const fake = (binding: unknown) => ({ ...process, pid: 1, binding }) as unknown as NodeJS.Process;
+    expect(rawLstat(fs, fake(undefined))).toBeUndefined();
+    expect(
+      rawLstat(
+        fs,
+        fake(() => ({})),
+      ),
+    ).toBeUndefined();
+    expect(
+      rawLstat(
+        fs,
+        fake(() => ({
+          lstat: (_p: Buffer, big: boolean) => (big ? new BigInt64Array(18) : new Float64Array(18)),
+        })),
+      ),
+    ).toBeUndefined();
+    const noDeprecation = process.noDeprecation;
+    rawLstat(fs, process);
+    expect(process.noDeprecation).toBe(noDeprecation);
   });
 });

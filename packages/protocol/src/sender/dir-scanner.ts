@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { rawLstat, type RawLstat } from '../local/raw-lstat.js';
 
 /** An error as the file-list code reports it. */
 export interface ScanError {
@@ -28,7 +29,7 @@ export interface ScannedDir {
   ends: Uint32Array;
   /** mode, size, mtime s, mtime ns, uid, gid, nlink, rdev; mode -1: lstat failed, -2: vanished. */
   num: Float64Array;
-  /** dev, ino. */
+  /** dev, ino (zero unless read with `exactIds`). */
   big: BigInt64Array;
   /** lstat errors (mode -1) and readlink errors, by entry. */
   errs: [number, ScanError][];
@@ -39,9 +40,16 @@ export const FIELDS = 8;
 
 /**
  * Reads one directory. It is also the worker's code, run from its source
- * text: it uses nothing but its arguments and has no inner functions.
+ * text: it uses nothing but its arguments. `raw` is rawLstat()'s answer;
+ * `exactIds`: dev and inode as exact BigInts (for -H and -x), else zero.
  */
-export function scanDir(nodeFs: typeof fs, key: string, dir: Buffer): ScannedDir {
+export function scanDir(
+  nodeFs: typeof fs,
+  key: string,
+  dir: Buffer,
+  raw?: RawLstat | undefined,
+  exactIds = true,
+): ScannedDir {
   let list: string[];
   try {
     list = nodeFs.readdirSync(dir, { encoding: 'latin1' });
@@ -75,36 +83,70 @@ export function scanDir(nodeFs: typeof fs, key: string, dir: Buffer): ScannedDir
     const len = full.write(name, dir.length + 1, 'latin1');
     const p = full.subarray(0, dir.length + 1 + len);
     const o = i * 8;
-    let st;
+    let mode: number;
     try {
-      st = nodeFs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      if (raw && !exactIds) {
+        const f = raw(p, false) as Float64Array | undefined;
+        if (f === undefined) {
+          num[o] = -2;
+          continue;
+        }
+        mode = f[1]!;
+        num[o + 1] = f[8]!;
+        num[o + 2] = f[12]!;
+        num[o + 3] = f[13]!;
+        num[o + 4] = f[3]!;
+        num[o + 5] = f[4]!;
+        num[o + 6] = f[2]!;
+        num[o + 7] = f[5]!;
+      } else if (raw) {
+        const g = raw(p, true) as BigInt64Array | undefined;
+        if (g === undefined) {
+          num[o] = -2;
+          continue;
+        }
+        mode = Number(g[1]);
+        num[o + 1] = Number(g[8]);
+        num[o + 2] = Number(g[12]);
+        num[o + 3] = Number(g[13]);
+        num[o + 4] = Number(g[3]);
+        num[o + 5] = Number(g[4]);
+        num[o + 6] = Number(g[2]);
+        num[o + 7] = Number(g[5]);
+        big[i * 2] = g[0]!;
+        big[i * 2 + 1] = g[7]!;
+      } else {
+        const st = nodeFs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+        if (st === undefined) {
+          num[o] = -2;
+          continue;
+        }
+        let sec = st.mtimeNs / 1000000000n;
+        let nsec = st.mtimeNs % 1000000000n;
+        if (nsec < 0n) {
+          nsec += 1000000000n;
+          sec -= 1n;
+        }
+        mode = Number(st.mode);
+        num[o + 1] = Number(st.size);
+        num[o + 2] = Number(sec);
+        num[o + 3] = Number(nsec);
+        num[o + 4] = Number(st.uid);
+        num[o + 5] = Number(st.gid);
+        num[o + 6] = Number(st.nlink);
+        num[o + 7] = Number(st.rdev);
+        if (exactIds) {
+          big[i * 2] = st.dev;
+          big[i * 2 + 1] = st.ino;
+        }
+      }
     } catch (e) {
       const x = e as NodeJS.ErrnoException;
       num[o] = -1;
       errs.push([i, { code: x.code, errno: x.errno, message: x.message }]);
       continue;
     }
-    if (st === undefined) {
-      num[o] = -2;
-      continue;
-    }
-    let sec = st.mtimeNs / 1000000000n;
-    let nsec = st.mtimeNs % 1000000000n;
-    if (nsec < 0n) {
-      nsec += 1000000000n;
-      sec -= 1n;
-    }
-    const mode = Number(st.mode);
     num[o] = mode;
-    num[o + 1] = Number(st.size);
-    num[o + 2] = Number(sec);
-    num[o + 3] = Number(nsec);
-    num[o + 4] = Number(st.uid);
-    num[o + 5] = Number(st.gid);
-    num[o + 6] = Number(st.nlink);
-    num[o + 7] = Number(st.rdev);
-    big[i * 2] = st.dev;
-    big[i * 2 + 1] = st.ino;
     if ((mode & 0o170000) === 0o120000) {
       try {
         links.push([i, new Uint8Array(nodeFs.readlinkSync(p, { encoding: 'buffer' }))]);
@@ -130,6 +172,7 @@ const WORKER_CODE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const scanDir = ${scanDir.toString()};
+const raw = (${rawLstat.toString()})(fs, process);
 const { port, sab } = workerData;
 const sig = new Int32Array(sab);
 const stack = [];
@@ -151,7 +194,7 @@ try {
     const job = stack.pop();
     if (done.has(job[0])) continue;
     done.add(job[0]);
-    const r = scanDir(fs, job[0], Buffer.from(job[1]));
+    const r = scanDir(fs, job[0], Buffer.from(job[1]), raw, job[2]);
     port.postMessage(r, [r.ends.buffer, r.num.buffer, r.big.buffer]);
     Atomics.store(sig, 0, ++posted);
     Atomics.notify(sig, 0);
@@ -165,6 +208,13 @@ try {
 `;
 
 const keyOf = (p: Buffer): string => p.toString('latin1');
+
+/** This thread's rawLstat(), found on first use. */
+let here: RawLstat | null | undefined;
+function scanHere(key: string, dir: Buffer, exactIds: boolean): ScannedDir {
+  if (here === undefined) here = rawLstat(fs, process) ?? null;
+  return scanDir(fs, key, dir, here ?? undefined, exactIds);
+}
 
 interface Thread {
   worker: Worker;
@@ -214,9 +264,15 @@ export class DirScanner {
   /** Results the worker read (tests, diagnostics). */
   servedByWorker = 0;
 
-  /** `readAhead` false: every directory is read on the calling thread. */
-  constructor(readAhead = true) {
+  readonly #exactIds: boolean;
+
+  /**
+   * `readAhead` false: every directory is read on the calling thread; `exactIds`: results carry
+   * exact dev and inode numbers (-H, -x).
+   */
+  constructor(readAhead = true, exactIds = true) {
     this.#failed = !readAhead || process.env['TSRSYNC_SCAN_WORKER'] === '0';
+    this.#exactIds = exactIds;
   }
 
   #start(): boolean {
@@ -241,12 +297,12 @@ export class DirScanner {
   /** The directories that will be read next, in this order: the worker reads them ahead. */
   announce(dirs: readonly Buffer[]): void {
     if (dirs.length === 0 || !this.#start()) return;
-    const items: [string, Uint8Array][] = [];
+    const items: [string, Uint8Array, boolean][] = [];
     for (const d of dirs) {
       const key = keyOf(d);
       if (this.#asked.has(key)) continue;
       this.#asked.add(key);
-      items.push([key, new Uint8Array(d)]);
+      items.push([key, new Uint8Array(d), this.#exactIds]);
     }
     if (items.length === 0) return;
     this.#port!.postMessage({ items });
@@ -256,7 +312,7 @@ export class DirScanner {
   /** The contents of `dir`: the worker's reading if it was announced and the worker is up. */
   read(dir: Buffer): ScannedDir {
     const key = keyOf(dir);
-    if (!this.#asked.has(key)) return scanDir(fs, key, dir);
+    if (!this.#asked.has(key)) return scanHere(key, dir, this.#exactIds);
     const sig = this.#sig!;
     for (;;) {
       this.#drain();
@@ -274,7 +330,7 @@ export class DirScanner {
       if (this.#failed || Atomics.load(sig, 3) !== 1) {
         this.#asked.delete(key);
         this.#taken.add(key);
-        return scanDir(fs, key, dir);
+        return scanHere(key, dir, this.#exactIds);
       }
       if (Atomics.wait(sig, 0, this.#received, 30_000) === 'timed-out') this.#failed = true;
     }

@@ -106,7 +106,7 @@ export class SendFileLists {
 
   constructor(readonly o: SendListsOptions) {
     this.enc = new FileListEncoder(o.flist);
-    this.#scanner = new DirScanner(o.readAhead ?? true);
+    this.#scanner = new DirScanner(o.readAhead ?? true, o.scan.hardLinks || o.oneFileSystem);
     this.#nextNdxStart = o.incRecurse ? 1 : 0;
   }
 
