@@ -272,6 +272,10 @@ export class Sender {
         scratch: (this.#scratch ??= new Uint8Array(CHUNK_SIZE)),
       });
       let digest: Uint8Array;
+      // file bytes the tokens in `w` stand for: matched blocks cost a few bytes each, so without
+      // this a mostly unchanged file's tokens would wait in `w` until its end, and the receiver
+      // would rebuild it only after we had matched all of it instead of alongside
+      let span = 0;
       for (;;) {
         const t = await gen.next();
         if (t.done) {
@@ -282,12 +286,17 @@ export class Sender {
         if (tok.type === 'literal') {
           tokens.literal(w, tok.data);
           c.stats.literalData += tok.data.length;
+          span += tok.data.length;
         } else {
           const len = tok.index === sig.count - 1 && sig.remainder ? sig.remainder : sig.blockLength;
           tokens.block(w, tok.index, tokens.wantsBlockData ? blockData(tok.index) : EMPTY);
           c.stats.matchedData += len;
+          span += len;
         }
-        if (w.length >= 1 << 18) await c.out.push();
+        if (w.length >= 1 << 18 || span >= PUSH_SPAN) {
+          span = 0;
+          await c.out.push();
+        }
       }
       tokens.endFile(w);
       w.bytes(digest);
@@ -300,6 +309,8 @@ export class Sender {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Send the tokens at least every this many bytes of the file. */
+const PUSH_SPAN = 8 << 20;
 
 /** The file in chunks, in the session's read buffer (matchBlocks copies what it keeps). */
 async function* readChunks(fd: number, size: number, b: Buffer): AsyncGenerator<Uint8Array> {
