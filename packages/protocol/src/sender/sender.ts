@@ -296,6 +296,9 @@ export class Sender {
         if (w.length >= 1 << 18 || span >= PUSH_SPAN) {
           span = 0;
           await c.out.push();
+          // matching resolves only promises: without a turn of the event loop the socket's
+          // write callbacks never run and what we pushed stays queued in this process
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
       tokens.endFile(w);
