@@ -14,6 +14,8 @@ export interface Capture {
 
 export interface RecordingProxy {
   port: number;
+  /** Client → server bytes relayed so far (while the connection runs). */
+  sentBytes(): number;
   /** Resolves with the first connection's bytes once both sides have closed. */
   capture: Promise<Capture>;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export interface RecordingProxy {
 export async function startRecordingProxy(targetPort: number, timeoutMs = 30_000): Promise<RecordingProxy> {
   const c2s: Buffer[] = [];
   const s2c: Buffer[] = [];
+  let sent = 0;
   let resolveCapture!: (c: Capture) => void;
   let rejectCapture!: (e: Error) => void;
   const capture = new Promise<Capture>((res, rej) => {
@@ -47,6 +50,7 @@ export async function startRecordingProxy(targetPort: number, timeoutMs = 30_000
       }
     };
     client.on('data', (d: Buffer) => {
+      sent += d.length;
       c2s.push(Buffer.from(d));
       upstream.write(d);
     });
@@ -69,6 +73,7 @@ export async function startRecordingProxy(targetPort: number, timeoutMs = 30_000
   if (addr === null || typeof addr === 'string') throw new Error('proxy: no port');
   return {
     port: addr.port,
+    sentBytes: () => sent,
     capture,
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -2,13 +2,14 @@
  * A delta push streams: the tokens of a mostly unchanged file reach the real
  * rsync daemon while the file is still being matched, so its receiver rebuilds
  * the file alongside the sender (as with rsync's sender) rather than after it.
+ * The client talks to the daemon through a relay counting what it has passed on.
  */
 import { promises as fsp, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ARCHIVE, PlainTokens, makeOptions, pushToDaemon, type TokenSink } from '@tsrsync/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs, startRsyncDaemon, type RsyncDaemon } from './harness.js';
+import { startRecordingProxy } from './proxy.js';
 
 type Writer = Parameters<TokenSink['block']>[0];
 
@@ -31,34 +32,6 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-/** A TCP relay to the daemon counting the bytes the client sent so far. */
-async function countingRelay(port: number): Promise<{ port: number; sent: () => number; close: () => void }> {
-  let sent = 0;
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((client) => {
-    const up = net.connect({ host: '127.0.0.1', port });
-    sockets.push(client, up);
-    client.on('data', (d: Buffer) => {
-      sent += d.length;
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => client.write(d));
-    client.on('end', () => up.end());
-    up.on('end', () => client.end());
-    client.on('error', () => up.destroy());
-    up.on('error', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    sent: () => sent,
-    close: () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-  };
-}
-
 it('the tokens of a mostly unchanged 64 MiB file reach the daemon while it is matched', async () => {
   const data = Buffer.alloc(64 << 20);
   for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE((i * 2654435761) >>> 0, i);
@@ -67,7 +40,7 @@ it('the tokens of a mostly unchanged 64 MiB file reach the daemon while it is ma
   await fsp.writeFile(path.join(up, 'big'), data);
   await fsp.utimes(path.join(up, 'big'), 1_000_000_000, 1_000_000_000);
 
-  const relay = await countingRelay(daemon.port);
+  const relay = await startRecordingProxy(daemon.port);
   // what the daemon had received from us at each token of the file
   const seen: number[] = [];
   const plain = new PlainTokens();
@@ -75,11 +48,11 @@ it('the tokens of a mostly unchanged 64 MiB file reach the daemon while it is ma
     wantsBlockData: false,
     literal: (w: Writer, d: Uint8Array) => {
       plain.literal(w, d);
-      seen.push(relay.sent());
+      seen.push(relay.sentBytes());
     },
     block: (w: Writer, i: number) => {
       plain.block(w, i);
-      seen.push(relay.sent());
+      seen.push(relay.sentBytes());
     },
     endFile: (w: Writer) => plain.endFile(w),
   };
@@ -94,8 +67,9 @@ it('the tokens of a mostly unchanged 64 MiB file reach the daemon while it is ma
       tokens: () => sink,
     });
     expect(r.exitCode).toBe(0);
+    await relay.capture;
   } finally {
-    relay.close();
+    await relay.close();
   }
   expect(readFileSync(path.join(up, 'big')).equals(readFileSync(path.join(src, 'big')))).toBe(true);
   expect(seen.length).toBeGreaterThan(1000);

@@ -4,8 +4,8 @@
  * metadata work of a large tree then overlaps with decoding and requesting.
  */
 import fs from 'node:fs';
-import { rawLstat } from './raw-lstat.js';
 import { Worker } from 'node:worker_threads';
+import { rawLstat } from './raw-lstat.js';
 
 /** The lstat() fields the receiver uses (fs.BigIntStats satisfies it). */
 export interface StatLike {
@@ -75,7 +75,9 @@ class PrefetchedStat implements StatLike {
 const WORKER_CODE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const raw = (${rawLstat.toString()})(fs, process);
+// the fast lstat is optional: whatever goes wrong finding it leaves lstatSync()
+let raw;
+try { raw = (${rawLstat.toString()})(fs, process); } catch { raw = undefined; }
 parentPort.on('message', ({ id, n, buf }) => {
   const all = Buffer.from(buf);
   const out = new BigInt64Array(n * ${FIELDS});

@@ -172,7 +172,9 @@ const WORKER_CODE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const scanDir = ${scanDir.toString()};
-const raw = (${rawLstat.toString()})(fs, process);
+// the fast lstat is optional: whatever goes wrong finding it leaves lstatSync()
+let raw;
+try { raw = (${rawLstat.toString()})(fs, process); } catch { raw = undefined; }
 const { port, sab } = workerData;
 const sig = new Int32Array(sab);
 const stack = [];
