@@ -105,6 +105,11 @@ export class DataIn {
   /** Pulls one chunk from the transport. Returns false at end of stream. */
   async pull(): Promise<boolean> {
     if (this.#eof) return false;
+    if (this.#t.readInto) {
+      if (await this.#t.readInto(this.#take)) return true;
+      this.#eof = true;
+      return false;
+    }
     const chunk = await this.#t.read();
     if (chunk === null) {
       this.#eof = true;
@@ -115,6 +120,13 @@ export class DataIn {
     this.#ingest(chunk);
     return true;
   }
+
+  /** Takes in a chunk at once (ingesting copies it): it may be the transport's own read buffer. */
+  readonly #take = (chunk: Uint8Array): void => {
+    this.bytesRead += chunk.length;
+    this.onActivity?.();
+    this.#ingest(chunk);
+  };
 
   /** Waits until at least `n` more data bytes than now are buffered. */
   async #more(n: number): Promise<void> {

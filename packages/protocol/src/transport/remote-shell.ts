@@ -240,6 +240,14 @@ export function spawnRemoteShell(o: RemoteShellOptions): RemoteShellTransport {
     async read() {
       return (await ready()).r.read();
     },
+    async readInto(sink) {
+      const r = (await ready()).r;
+      if (r.readInto) return r.readInto(sink);
+      const c = await r.read();
+      if (c === null) return false;
+      sink(c);
+      return true;
+    },
     async write(data) {
       return (await ready()).w.write(data);
     },
