@@ -35,6 +35,13 @@ export function duplexTransport(stream: Duplex): Transport {
   return streamTransport(stream, stream);
 }
 
+/** A readInto() waiting for bytes: `done(true)` once `sink` took a read, `done(false)` to look again. */
+interface ReadWaiter {
+  sink: (chunk: Uint8Array) => void;
+  done: (sent: boolean) => void;
+  fail: (e: unknown) => void;
+}
+
 /**
  * A `Transport` over a readable and a writable (one duplex stream twice, or a
  * pipe pair such as our stdin/stdout or a child's). `write()` resolves on the
@@ -52,8 +59,7 @@ export function streamTransport(input: Readable, output: Writable): Transport {
   const queue: Uint8Array[] = [];
   let queued = 0;
   let paused = false;
-  let waiting:
-    { sink: (c: Uint8Array) => void; done: (sent: boolean) => void; fail: (e: unknown) => void } | undefined;
+  let waiting: ReadWaiter | undefined;
   const wake = () => {
     const w = waiters;
     waiters = [];
@@ -98,6 +104,11 @@ export function streamTransport(input: Readable, output: Writable): Transport {
     }
     queue.push(Uint8Array.prototype.slice.call(view));
     queued += n;
+    // (a waiter with bytes queued ahead of it takes them from the queue)
+    if (d) {
+      waiting = undefined;
+      d.done(false);
+    }
     if (queued < FAST_QUEUE) return true;
     paused = true;
     return false;
