@@ -43,10 +43,15 @@ export interface HardLink {
   first?: boolean;
   /** proto >= 30 decoder: the entry was abbreviated and its fields copied from the first member. */
   abbreviated?: boolean;
-  /** Device number (proto < 30 on the wire; encoder input for any protocol). */
-  dev?: number;
-  /** Inode number (proto < 30 on the wire; encoder input for any protocol). */
-  ino?: number;
+  /**
+   * Device number (proto < 30 on the wire; encoder input for any protocol).
+   * A file's identity, compared exactly: the scanner gives the bigints of
+   * lstat() (an overlayfs inode number can exceed 2^53, where numbers collide),
+   * the decoder gives bigints.
+   */
+  dev?: number | bigint;
+  /** Inode number (proto < 30 on the wire; encoder input for any protocol). As `dev`. */
+  ino?: number | bigint;
 }
 
 export interface FileEntry {
@@ -175,7 +180,8 @@ interface PrevState {
   rdev: number; // proto 27 raw dev_t
   rdevMajor: number;
   rdevMinor: number;
-  dev: number;
+  /** proto < 30 hard links: the last device number sent or received (the wire carries it + 1). */
+  dev: bigint;
 }
 
 function freshState(): PrevState {
@@ -190,7 +196,7 @@ function freshState(): PrevState {
     rdev: 0,
     rdevMajor: 0,
     rdevMinor: 0,
-    dev: 0,
+    dev: 0n,
   };
 }
 
@@ -456,8 +462,8 @@ export class FileListDecoder {
           entry.hardLink = { firstNdx: firstHlinkNdx, first: false };
         }
       } else {
-        if (!(flags & XMIT.SAME_DEV_PRE30) || proto < 28) st.dev = r.longint() - 1;
-        const ino = r.longint();
+        if (!(flags & XMIT.SAME_DEV_PRE30) || proto < 28) st.dev = r.longintBig() - 1n;
+        const ino = r.longintBig();
         const key = `${st.dev}:${ino}`;
         const f = this.idev.get(key);
         entry.hardLink = { dev: st.dev, ino, firstNdx: f ?? ndx, first: f === undefined };
@@ -679,9 +685,10 @@ export class FileListEncoder {
       } else {
         if (hl.dev === undefined || hl.ino === undefined)
           throw new RangeError('proto < 30 hard links need dev and ino');
-        if (hl.dev === st.dev) {
+        const dev = BigInt(hl.dev);
+        if (dev === st.dev) {
           if (proto >= 28) xflags |= XMIT.SAME_DEV_PRE30;
-        } else st.dev = hl.dev;
+        } else st.dev = dev;
       }
       if (proto >= 28) xflags |= XMIT.HLINKED;
     }
@@ -773,8 +780,8 @@ export class FileListEncoder {
       if (proto < 28 ? isReg(mode) : h !== undefined) {
         if (h?.dev === undefined || h.ino === undefined)
           throw new RangeError('proto < 30 hard links need dev and ino');
-        if (!(xflags & XMIT.SAME_DEV_PRE30) || proto < 28) w.longint(h.dev + 1);
-        w.longint(h.ino);
+        if (!(xflags & XMIT.SAME_DEV_PRE30) || proto < 28) w.longint(BigInt(h.dev) + 1n);
+        w.longint(BigInt(h.ino));
       }
     }
     if (o.alwaysChecksum && (isReg(mode) || proto < 28)) {

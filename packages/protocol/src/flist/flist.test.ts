@@ -166,9 +166,45 @@ describe('captured file lists', () => {
     const { entries } = decodeAll(opts, b);
     expect(entries[1]?.flags).toBe(0x06be);
     expect(entries.map((e) => e.hardLink)).toEqual([
-      { dev: 0xfe00, ino: 0x20c881, firstNdx: 0, first: true },
-      { dev: 0xfe00, ino: 0x20c881, firstNdx: 0, first: false },
+      { dev: 0xfe00n, ino: 0x20c881n, firstNdx: 0, first: true },
+      { dev: 0xfe00n, ino: 0x20c881n, firstNdx: 0, first: false },
     ]);
+  });
+  it('hard-link identities beyond 2^53 stay apart (overlayfs inode numbers)', () => {
+    // 2^63 + 1 and 2^63 + 2 are the same Number: they must not become one group
+    const a = 2n ** 63n + 1n;
+    const b = 2n ** 63n + 2n;
+    expect(Number(a)).toBe(Number(b));
+    const base = { mode: 0o100644, size: 3, mtime: 1000 };
+    for (const protocol of [29, 32]) {
+      const opts: FlistOptions = { protocol, preserveHardLinks: true, varintFlistFlags: protocol >= 30 };
+      const enc = new FileListEncoder(opts);
+      const w = new WireWriter();
+      enc.encode(w, { ...base, name: 'a1', hardLink: { dev: 7n, ino: a } });
+      enc.encode(w, { ...base, name: 'b1', hardLink: { dev: 7n, ino: b } });
+      enc.encode(w, { ...base, name: 'b2', hardLink: { dev: 7n, ino: b } });
+      enc.end(w);
+      const links = decodeAll(opts, w.finish()).entries.map((e) => [e.hardLink?.first, e.hardLink?.firstNdx]);
+      expect(links, `protocol ${protocol}`).toEqual([
+        [true, 0],
+        [true, 1],
+        [false, 1],
+      ]);
+      if (protocol < 30) {
+        // the identities cross the wire as signed int64s and come back exact
+        const dec = decodeAll(
+          opts,
+          (() => {
+            const w2 = new WireWriter();
+            const e2 = new FileListEncoder(opts);
+            e2.encode(w2, { ...base, name: 'x', hardLink: { dev: 7n, ino: b } });
+            e2.end(w2);
+            return w2.finish();
+          })(),
+        );
+        expect(dec.entries[0]?.hardLink).toMatchObject({ dev: 7n, ino: BigInt.asIntN(64, b) });
+      }
+    }
   });
   it('proto 32 abbreviated hard-link follower (§6.6)', () => {
     const opts: FlistOptions = {

@@ -128,7 +128,7 @@ export function entryFromFields(
   }
   // flist.c:make_file(): the identity of a file that may be hard-linked
   const linkable = o.protocol >= 28 ? !isDir(mode) && st.nlink > 1 : isReg(mode);
-  if (o.hardLinks && linkable) e.hardLink = { dev: Number(st.dev), ino: Number(st.ino) };
+  if (o.hardLinks && linkable) e.hardLink = { dev: st.dev, ino: st.ino };
   // flist.c:send_file_name(): the sender's chmod rules change what it lists, never a
   // symlink or a mode-0 entry
   if (o.chmod && mode !== 0 && !isLink(mode)) e.mode = tweakMode(mode, o.chmod);

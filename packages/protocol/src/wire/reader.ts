@@ -142,6 +142,20 @@ export class WireReader {
     }
   }
 
+  /** io.c:read_longint() for identities (device and inode numbers): any int64, as a bigint. */
+  longintBig(): bigint {
+    const start = this.offset;
+    const v = this.i32();
+    if (v !== -1) return BigInt(v);
+    if (this.end - this.offset < 8) {
+      this.offset = start;
+      this.need(12);
+    }
+    const big = this.view.getBigInt64(this.offset, true);
+    this.offset += 8;
+    return big;
+  }
+
   /** n raw bytes as a view into the underlying buffer (no copy). */
   bytes(n: number): Uint8Array {
     if (!Number.isInteger(n) || n < 0) throw new ProtocolError(`invalid byte count ${n}`);

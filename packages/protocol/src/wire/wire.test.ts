@@ -57,6 +57,21 @@ describe('varint / varlong vectors (part 1 §5)', () => {
     expect(new WireReader(unhex('ff ff ff ff 00 00 00 00 01 00 00 00')).longint()).toBe(2 ** 32);
     expect(new WireReader(unhex('fe ff ff ff')).longint()).toBe(-2);
   });
+  it('longint of a bigint identity: any int64, same bytes as a number where both fit', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), (v) => {
+        const bytes = new WireWriter().longint(v).finish();
+        const back = new WireReader(bytes).longintBig();
+        expect(back).toBe(BigInt.asIntN(64, v));
+        const n = Number(v);
+        if (Number.isSafeInteger(n)) expect(bytes).toEqual(new WireWriter().longint(n).finish());
+      }),
+      { numRuns: 1000 },
+    );
+    expect(hex(new WireWriter().longint(2n ** 63n + 1n).finish())).toBe(
+      'ff ff ff ff 01 00 00 00 00 00 00 80',
+    );
+  });
   it('vstring', () => {
     expect(hex(new WireWriter().vstring('md5').finish())).toBe('03 6d 64 35');
     const long = new Uint8Array(0x1234).fill(0x61);
@@ -83,6 +98,7 @@ describe('malformed primitives', () => {
       ['c0 00', (r: WireReader) => r.varint()],
       ['80 00 00 00', (r: WireReader) => r.varlong(4)],
       ['ff ff ff ff 00', (r: WireReader) => r.longint()],
+      ['ff ff ff ff 00 00 00 00 00 00 00', (r: WireReader) => r.longintBig()],
       ['05 61 62', (r: WireReader) => r.vstring()],
     ] as const) {
       const r = new WireReader(unhex(bytes));

@@ -109,11 +109,22 @@ export class WireWriter {
     return this;
   }
 
-  /** io.c:write_longint(): int32 when 0..0x7fffffff, else -1 + int64. */
-  longint(v: number): this {
-    if (v >= 0 && v <= 0x7fffffff) return this.i32(v);
+  /**
+   * io.c:write_longint(): int32 when 0..0x7fffffff, else -1 + int64. A bigint
+   * (a device or inode number beyond 2^53) is sent as its low 64 bits, signed.
+   */
+  longint(v: number | bigint): this {
+    if (typeof v === 'number') {
+      if (v >= 0 && v <= 0x7fffffff) return this.i32(v);
+      this.i32(-1);
+      return this.i64(v);
+    }
+    if (v >= 0n && v <= 0x7fffffffn) return this.i32(Number(v));
     this.i32(-1);
-    return this.i64(v);
+    this.ensure(8);
+    this.view.setBigInt64(this.pos, BigInt.asIntN(64, v), true);
+    this.pos += 8;
+    return this;
   }
 
   bytes(data: Uint8Array): this {
