@@ -14,6 +14,10 @@ export interface FakeConnection {
   write(b: Uint8Array): void;
   /** Sends `b` as MSG_DATA frames. */
   data(b: Uint8Array): void;
+  /** Resolves once less than 1 MiB waits in the socket (or it closed): for scripts that stream. */
+  drained(): Promise<void>;
+  /** True once the client is gone. */
+  readonly closed: boolean;
   /** Everything the client sent after its arguments. */
   received(): Buffer;
   end(): void;
@@ -52,6 +56,18 @@ export async function startFakeDaemon(
       data: (b) => {
         for (let i = 0; i < b.length; i += 32768)
           sock.write(encodeFrame(0, b.subarray(i, Math.min(b.length, i + 32768))));
+      },
+      drained: () =>
+        new Promise<void>((r) => {
+          // a turn of the event loop at least: the socket's own events must run
+          if (sock.destroyed || sock.writableLength < 1 << 20) setImmediate(r);
+          else {
+            sock.once('drain', r);
+            sock.once('close', r);
+          }
+        }),
+      get closed() {
+        return sock.destroyed;
       },
       received: () => after,
       end: () => sock.end(),

@@ -9,7 +9,7 @@ import { FileListEncoder, WireWriter, encodeFlistTrailer, type EncodableEntry } 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { tsrsync } from './cli-run.js';
 import { startFakeDaemon } from './fake-daemon.js';
-import { compareTrees, makeTempDir, removeTempDirs, treeSnapshot } from './harness.js';
+import { compareTrees, makeTempDir, REPO_ROOT, removeTempDirs, runCommand, treeSnapshot } from './harness.js';
 
 const DIR = 0o040755;
 const REG = 0o100644;
@@ -87,4 +87,40 @@ describe('a malicious server', () => {
     expect(r.stderr).toMatch(/unsafe pathname|invalid path|ABORTING/);
     expect(compareTrees(before, await treeSnapshot(sentinel))).toEqual([]);
   });
+
+  it('an endless file list: exit 22 "out of memory", not a V8 abort', async () => {
+    const fake = await startFakeDaemon(
+      29,
+      async (c) => {
+        c.write(Uint8Array.of(1, 2, 3, 4)); // checksum seed
+        const enc = new FileListEncoder({ protocol: 29 });
+        const w = new WireWriter();
+        enc.encode(w, { nameBytes: b('.'), mode: DIR, size: 4096, mtime: 1 });
+        for (let i = 0; !c.closed && i < 50_000_000; i++) {
+          enc.encode(w, { nameBytes: b(`f${i}`), mode: REG, size: i, mtime: i });
+          if (i % 20_000 === 0) {
+            c.data(w.finish());
+            w.reset();
+            await c.drained();
+          }
+        }
+        c.end();
+      },
+      60_000,
+    );
+    const r = await runCommand(
+      process.execPath,
+      [
+        '--max-old-space-size=48',
+        path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js'),
+        'pull',
+        `rsync://127.0.0.1:${fake.port}/mod/`,
+        dest,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    await fake.close();
+    expect(r.stderr).toMatch(/out of memory in flist_expand/);
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 22, signal: null });
+  }, 90_000);
 });

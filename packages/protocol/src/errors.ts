@@ -101,6 +101,14 @@ export class TimeoutError extends RsyncError {
   }
 }
 
+/** Memory ran out: util2.c:out_of_memory() (RERR_MALLOC). */
+export class OutOfMemoryError extends RsyncError {
+  override name = 'OutOfMemoryError';
+  constructor(message: string, options: RsyncErrorOptions = {}) {
+    super(message, 'ERR_RSYNC_MALLOC', EXIT.MALLOC, options);
+  }
+}
+
 /** The peer reported a fatal error (MSG_ERROR text, or MSG_ERROR_EXIT code). */
 export class RemoteError extends RsyncError {
   override name = 'RemoteError';

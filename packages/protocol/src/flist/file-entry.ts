@@ -27,6 +27,7 @@ import {
 } from '../constants.js';
 import { ProtocolError, ShortRead } from '../errors.js';
 import { tweakMode, type ChmodRule } from '../options/chmod.js';
+import { checkHeap, HEAP_CHECK_EVERY } from '../session/heap-guard.js';
 import type { WireReader } from '../wire/reader.js';
 import type { WireWriter } from '../wire/writer.js';
 import { checkReceivedName, decodeUtf8, encodeUtf8, isDirectChild } from './names.js';
@@ -491,7 +492,7 @@ export class FileListDecoder {
     this.#spare = this.st;
     this.st = st;
     this.current.push(entry);
-    this.total++;
+    if (++this.total % HEAP_CHECK_EVERY === 0) checkHeap('flist_expand');
   }
 }
 

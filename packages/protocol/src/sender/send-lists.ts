@@ -13,6 +13,7 @@ import { sortDirContents, sortFileList } from '../flist/sort.js';
 import { XMIT, IOERR, NDX_FLIST_EOF, NDX_FLIST_OFFSET } from '../constants.js';
 import type { FilterList } from '../filter/filter-list.js';
 import { joinPath } from '../local/fs-names.js';
+import { checkHeap, HEAP_CHECK_EVERY } from '../session/heap-guard.js';
 import type { WireWriter } from '../wire/writer.js';
 import { DirScanner, FIELDS, type ScanError } from './dir-scanner.js';
 import { entryFromFields, entryFromStat, statPath, type ScanOptions, type SendEntry } from './scan.js';
@@ -101,6 +102,8 @@ export class SendFileLists {
   #nextNdxStart: number;
   #sendDirNdx = -1;
   #filesystemDev: bigint | undefined;
+  /** Entries made so far (for the heap check). */
+  #made = 0;
   /** Reads the directories the lists need next on a worker thread (dir-scanner.ts). */
   readonly #scanner: DirScanner;
 
@@ -134,6 +137,7 @@ export class SendFileLists {
       if (this.o.fileSum && (e.mode & 0o170000) === 0o100000) setSum(e, this.o.fileSum(e));
       this.totalSize += e.size;
     }
+    if (++this.#made % HEAP_CHECK_EVERY === 0) checkHeap('make_file');
     return e;
   }
 
