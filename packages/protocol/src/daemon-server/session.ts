@@ -21,7 +21,7 @@ import { parseChmod } from '../options/chmod.js';
 import { parseServerArgs, ServerArgsError, type ServerInvocation } from '../options/parse-server-args.js';
 import type { ReceiveRun } from '../server/serve.js';
 import { ByteReader } from '../transport/byte-reader.js';
-import type { Transport } from '../transport/transport.js';
+import { closeAfterError, type Transport } from '../transport/transport.js';
 import type { DaemonConfig, ModuleConfig } from './config.js';
 import { authUserMatch, hostAllowed } from './access.js';
 import type { AccountDb } from './accounts.js';
@@ -33,6 +33,8 @@ import { moduleArgPath, staysInside } from './sanitize.js';
 import { refusedOption } from './refuse.js';
 
 const LINE_MAX = 4096;
+/** How long a session that failed keeps draining its client before closing (see closeAfterError()). */
+const ERROR_LINGER_MS = 1000;
 // rsync 3.5.0's MAX_DAEMON_ARGS; the byte cap bounds one connection's memory
 const MAX_ARGS = 16000;
 const MAX_ARG_BYTES = 4 * 1024 * 1024;
@@ -316,6 +318,8 @@ export async function handleConnection(
       ? await hooks.runAs!(job, conn.socket!, reader.takeBuffered())
       : await serveJob(job, t, reader.takeBuffered(), hooks.snapshotPush);
     hooks.log(`finished ${m.name} for ${host} (${conn.addr}) with code ${code}`);
+    // the client may still be sending (a file list, data): let it read why we stop
+    if (code !== 0 && !handOff) await closeAfterError(t, ERROR_LINGER_MS);
     if (m.postXferExec)
       void hooks.exec(m.postXferExec, {
         ...env,

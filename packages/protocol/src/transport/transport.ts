@@ -224,6 +224,26 @@ export function streamTransport(input: Readable, output: Writable): Transport {
   return t;
 }
 
+/**
+ * Ends a connection after a fatal error the peer was told about: half-closes
+ * our side once what we wrote went out, then reads and drops what the peer
+ * still sends until it closes, for at most `graceMs` (io.c:noop_io_until_death()).
+ * Closing at once with its data unread would make the kernel reset the
+ * connection, and the peer could lose our error message.
+ */
+export async function closeAfterError(t: Transport, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+  const drain = (async () => {
+    await t.end();
+    if (t.readInto) while (await t.readInto(() => undefined));
+    else while ((await t.read()) !== null);
+  })().catch(() => undefined);
+  await Promise.race([drain, deadline]);
+  clearTimeout(timer);
+  t.destroy();
+}
+
 /** Size of a socket's read buffer on the readInto() path (a read() returns at most this). */
 const USER_BUFFER = 256 * 1024;
 /** Bytes queued on the readInto() path (nobody waiting) before the socket stops reading. */
