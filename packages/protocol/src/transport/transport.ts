@@ -6,10 +6,9 @@
  * consumer applies back-pressure. `write()` resolves once the stream accepts
  * more data ('drain').
  */
-import net from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { RsyncError, StreamError } from '../errors.js';
-import { readIntoUserBuffer } from './user-buffer.js';
+import { SocketReader } from './socket-reader.js';
 
 export interface Transport {
   /** Next chunk of bytes, or `null` at end of stream. Rejects if the stream failed. */
@@ -35,13 +34,6 @@ export function duplexTransport(stream: Duplex): Transport {
   return streamTransport(stream, stream);
 }
 
-/** A readInto() waiting for bytes: `done(true)` once `sink` took a read, `done(false)` to look again. */
-interface ReadWaiter {
-  sink: (chunk: Uint8Array) => void;
-  done: (sent: boolean) => void;
-  fail: (e: unknown) => void;
-}
-
 /**
  * A `Transport` over a readable and a writable (one duplex stream twice, or a
  * pipe pair such as our stdin/stdout or a child's). `write()` resolves on the
@@ -53,20 +45,13 @@ export function streamTransport(input: Readable, output: Writable): Transport {
   let failure: Error | undefined;
   let ended = false;
   let waiters: (() => void)[] = [];
-  // readInto() on a socket: reads land in one buffer of ours (user-buffer.ts) and go
-  // straight to a waiting sink; what arrives while nobody waits is copied into `queue`
-  let fast: 'unset' | 'on' | 'off' = 'unset';
-  const queue: Uint8Array[] = [];
-  let queued = 0;
-  let paused = false;
-  let waiting: ReadWaiter | undefined;
+  // readInto() on a socket: see socket-reader.ts (started on the first call)
+  let fast: SocketReader | 'unset' | 'off' = 'unset';
   const wake = () => {
     const w = waiters;
     waiters = [];
     for (const f of w) f();
-    const d = waiting;
-    waiting = undefined;
-    d?.done(false);
+    if (fast instanceof SocketReader) fast.wake();
   };
   input.pause();
   input.on('readable', wake);
@@ -88,81 +73,24 @@ export function streamTransport(input: Readable, output: Writable): Transport {
   const streamError = (e: Error) =>
     e instanceof RsyncError ? e : new StreamError(`connection error: ${e.message}`, { cause: e });
 
-  const onRead = (n: number, buf: Buffer): boolean => {
-    const view = buf.subarray(0, n);
-    const d = waiting;
-    if (d && queue.length === 0) {
-      waiting = undefined;
-      try {
-        d.sink(view);
-      } catch (e) {
-        d.fail(e);
-        return true;
-      }
-      d.done(true);
-      return true;
-    }
-    queue.push(Uint8Array.prototype.slice.call(view));
-    queued += n;
-    // (a waiter with bytes queued ahead of it takes them from the queue)
-    if (d) {
-      waiting = undefined;
-      d.done(false);
-    }
-    if (queued < FAST_QUEUE) return true;
-    paused = true;
-    return false;
-  };
-  const startFast = (): boolean => {
-    if (!(input instanceof net.Socket)) return false;
-    const before = readIntoUserBuffer(input, Buffer.allocUnsafe(USER_BUFFER), onRead);
-    if (!before) return false;
-    for (const b of before) {
-      queue.push(b);
-      queued += b.length;
-    }
-    return true;
-  };
-  const resumeFast = () => {
-    paused = false;
-    // net.Socket#read() restarts a user-buffer socket's reading
-    input.read(0);
-  };
-
-  const readInto = async (sink: (chunk: Uint8Array) => void): Promise<boolean> => {
-    if (fast === 'unset') fast = startFast() ? 'on' : 'off';
-    if (fast === 'off') {
-      const c = await t.read();
-      if (c === null) return false;
-      sink(c);
-      return true;
-    }
-    for (;;) {
+  const state = {
+    check: () => {
       if (failure) throw streamError(failure);
-      const c = queue.shift();
-      if (c !== undefined) {
-        queued -= c.length;
-        if (paused && queued < FAST_QUEUE / 2) resumeFast();
-        sink(c);
-        return true;
-      }
-      // should the socket have kept reading the stream way after all, nothing is lost
-      const late = input.read() as Buffer | null;
-      if (late !== null) {
-        queue.push(late);
-        queued += late.length;
-        continue;
-      }
-      if (ended || input.readableEnded) return false;
-      if (paused) resumeFast();
-      const sent = await new Promise<boolean>((done, fail) => (waiting = { sink, done, fail }));
-      if (sent) return true;
-    }
+    },
+    ended: () => ended,
+  };
+  const readInto = async (sink: (chunk: Uint8Array) => void): Promise<boolean> => {
+    if (fast === 'unset') fast = SocketReader.start(input, state) ?? 'off';
+    if (fast !== 'off') return fast.readInto(sink);
+    const c = await t.read();
+    if (c === null) return false;
+    sink(c);
+    return true;
   };
 
   const t: Transport = {
     async read() {
-      if (fast === 'on') {
+      if (fast instanceof SocketReader) {
         let out: Uint8Array | null = null;
         return (await readInto((c) => (out = Uint8Array.prototype.slice.call(c)))) ? out : null;
       }
@@ -243,11 +171,6 @@ export async function closeAfterError(t: Transport, graceMs: number): Promise<vo
   clearTimeout(timer);
   t.destroy();
 }
-
-/** Size of a socket's read buffer on the readInto() path (a read() returns at most this). */
-const USER_BUFFER = 256 * 1024;
-/** Bytes queued on the readInto() path (nobody waiting) before the socket stops reading. */
-const FAST_QUEUE = 1024 * 1024;
 
 export interface MemoryPairOptions {
   /** Bytes queued on one side before `write()` waits for the reader (default 64 KiB). */
