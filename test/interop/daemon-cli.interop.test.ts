@@ -7,12 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fsp, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
 import {
   REPO_ROOT,
+  connectable,
   freePort,
   makeTempDir,
   removeTempDirs,
@@ -30,14 +30,6 @@ let conf: string;
 let port: number;
 let daemon: ChildProcess;
 let stderr = '';
-
-async function connectable(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: p });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 beforeAll(async () => {
   work = await makeTempDir('tsrsync-dcli-');

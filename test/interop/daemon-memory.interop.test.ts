@@ -7,12 +7,20 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { FileListEncoder, WireWriter } from '@tsrsync/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prng } from '../golden/data.js';
-import { compareTrees, makeTempDir, removeTempDirs, REPO_ROOT, runRsync, treeSnapshot } from './harness.js';
+import {
+  compareTrees,
+  connectable,
+  freePort,
+  makeTempDir,
+  removeTempDirs,
+  REPO_ROOT,
+  runRsync,
+  treeSnapshot,
+} from './harness.js';
 import { RawClient } from './raw-client.js';
 
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js');
@@ -22,23 +30,6 @@ let pub: string;
 let port: number;
 let daemon: ChildProcess;
 let stderr = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function connectable(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: p });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** A multiplexed MSG_DATA frame. */
 function dataFrame(payload: Uint8Array): Buffer {

@@ -80,6 +80,15 @@ export interface RsyncDaemon {
 }
 
 /** Asks the kernel for a free TCP port on 127.0.0.1 (racy but retried by the caller). */
+/** True when something accepts connections on 127.0.0.1:`port`. */
+export async function connectable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

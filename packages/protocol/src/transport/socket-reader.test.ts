@@ -3,6 +3,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { duplexTransport } from './transport.js';
+import { readIntoUserBuffer } from './user-buffer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const open: net.Server[] = [];
@@ -35,6 +36,34 @@ async function send(client: net.Socket, data: Buffer, sizes: number[]): Promise<
   }
   await new Promise<void>((r) => client.end(r));
 }
+
+describe('readIntoUserBuffer', () => {
+  test('bytes the stream already buffered come back first, later reads go to the callback', async () => {
+    const [s, client] = await pair();
+    client.write('hello ');
+    for (let i = 0; i < 100 && s.readableLength === 0; i++) {
+      s.read(0);
+      await sleep(5);
+    }
+    expect(s.readableLength).toBe(6);
+    const buf = Buffer.alloc(64);
+    const got: string[] = [];
+    const bufs = new Set<ArrayBufferLike>();
+    const before = readIntoUserBuffer(s, buf, (n, b) => {
+      bufs.add(b.buffer);
+      got.push(b.subarray(0, n).toString());
+      return true;
+    });
+    expect(before?.map(String)).toEqual(['hello ']);
+    client.end('world');
+    await new Promise((r) => s.once('end', r));
+    expect(got.join('')).toBe('world');
+    expect([...bufs]).toEqual([buf.buffer]);
+    // a second switch finds the slots in use and changes nothing
+    expect(readIntoUserBuffer(s, Buffer.alloc(8), () => true)).toBeUndefined();
+    s.destroy();
+  });
+});
 
 describe('streamTransport readInto over a socket', () => {
   /** Reads `t` to its end through readInto(), sleeping `pause()` ms after each read when non-zero. */
