@@ -89,6 +89,9 @@ export async function benchPull(opts: { runs?: number; quick?: boolean } = {}): 
     }
   } finally {
     d.stop();
+    // what the runs wrote would press on the memory of the benches after this one
+    for (const tool of ['rsync', 'tsrsync'])
+      rmSync(path.join(ROOT, `dst-${tool}`), { recursive: true, force: true });
   }
   return out;
 }

@@ -102,6 +102,9 @@ export async function benchPush(opts: { runs?: number; quick?: boolean } = {}): 
     }
   } finally {
     d.stop();
+    // what the runs wrote (4-6 GiB of tmpfs) would press on the memory of the benches after this one
+    for (const dir of ['push-dst', 'local-dst'])
+      rmSync(path.join(ROOT, dir), { recursive: true, force: true });
   }
   return out;
 }
