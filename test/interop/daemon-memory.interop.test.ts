@@ -42,6 +42,8 @@ beforeAll(async () => {
   work = await makeTempDir('tsrsync-dmem-');
   pub = path.join(work, 'pub');
   await fsp.mkdir(path.join(work, 'up'), { recursive: true });
+  await fsp.mkdir(path.join(work, 'nob'), { mode: 0o777 });
+  await fsp.chmod(path.join(work, 'nob'), 0o777);
   await fsp.mkdir(pub);
   await fsp.writeFile(path.join(pub, 'a.bin'), prng(31, 200_000));
   await fsp.writeFile(path.join(pub, 'b.txt'), 'b\n');
@@ -50,21 +52,16 @@ beforeAll(async () => {
   await fsp.writeFile(
     conf,
     `use chroot = no\nmunge symlinks = no\n${ids}log file = ${work}/tsrsyncd.log\n` +
-      `[up]\n  path = ${work}/up\n  read only = no\n[pub]\n  path = ${pub}\n`,
+      `[up]\n  path = ${work}/up\n  read only = no\n[pub]\n  path = ${pub}\n` +
+      // as root, a module of another user is served by a session process of its own
+      `[nob]\n  path = ${work}/nob\n  read only = no\n  uid = nobody\n  gid = nogroup\n`,
   );
   port = await freePort();
   daemon = spawn(
     process.execPath,
-    [
-      '--max-old-space-size=64',
-      BIN,
-      'daemon',
-      '--no-detach',
-      `--config=${conf}`,
-      `--port=${port}`,
-      '--address=127.0.0.1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    [BIN, 'daemon', '--no-detach', `--config=${conf}`, `--port=${port}`, '--address=127.0.0.1'],
+    // NODE_OPTIONS: the session processes get the small heap too
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=64' } },
   );
   daemon.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; i < 400 && !(await connectable(port)); i++) await new Promise((r) => setTimeout(r, 25));
@@ -75,14 +72,20 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-it(
-  'an endless file list pushed into a small heap: "out of memory" for that client, the daemon serves on',
+// as root (CI), also a module served by a session process of the module's user
+const modules = process.geteuid?.() === 0 ? ['up', 'nob'] : ['up'];
+
+it.each(modules)(
+  'an endless file list pushed into module %s with a small heap: "out of memory" for that client, the daemon serves on',
   { timeout: 90_000 },
-  async () => {
+  async (mod) => {
     const c = await RawClient.connect(port);
-    c.write('@RSYNCD: 32.0 sha512 sha256 sha1 md5 md4\nup\n');
+    c.write(`@RSYNCD: 32.0 sha512 sha256 sha1 md5 md4\n${mod}\n`);
     expect(await c.until(() => c.text.includes(OK), 5000), c.text).toBe(true);
-    c.write(Buffer.from('--server\0-r\0.\0up/x/\0\0', 'latin1'));
+    c.write(Buffer.from(`--server\0-r\0.\0${mod}/x/\0\0`, 'latin1'));
+    // as rsync's client, send nothing before the server's compat flags and checksum seed
+    const setupEnd = () => c.text.indexOf(OK) + OK.length + 5;
+    expect(await c.until(() => c.received.length >= setupEnd(), 5000), c.text).toBe(true);
     const enc = new FileListEncoder({ protocol: 32 });
     const w = new WireWriter();
     enc.encode(w, { nameBytes: Buffer.from('.'), mode: 0o040755, size: 0, mtime: 1 });
@@ -106,7 +109,7 @@ it(
       signal: null,
     });
     expect(stderr).not.toMatch(/heap out of memory|FATAL ERROR/);
-    const dest = path.join(work, 'pulled');
+    const dest = path.join(work, `pulled-${mod}`);
     const r = await runRsync(['-a', `rsync://127.0.0.1:${port}/pub/`, dest], { timeoutMs: 20_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(compareTrees(await treeSnapshot(pub), await treeSnapshot(dest), { ignoreRoot: true })).toEqual([]);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { preloadHashBuilds } from '@tsrsync/delta';
 import { loadZstdEncoder } from '../compress/token-writer.js';
 import { EXIT } from '../errors.js';
-import { duplexTransport } from '../transport/transport.js';
+import { closeAfterError, duplexTransport } from '../transport/transport.js';
 import { assumeIdentity } from './identity.js';
 import { serveJob, type SessionJob } from './session-job.js';
 import type { DaemonHooks } from './session.js';
@@ -148,6 +148,8 @@ export function serveSessionProcess(snapshotPush?: DaemonHooks['snapshotPush']):
           process.stderr.write(`session failed: ${(e as Error).message}\n`);
           code = EXIT.PARTIAL;
         }
+        // as an in-process session (session.ts): let a client that is still sending read why we stop
+        if (code !== 0) await closeAfterError(t);
         t.destroy();
         process.send!({ code }, () => {
           process.disconnect?.();

@@ -33,8 +33,6 @@ import { moduleArgPath, staysInside } from './sanitize.js';
 import { refusedOption } from './refuse.js';
 
 const LINE_MAX = 4096;
-/** How long a session that failed keeps draining its client before closing (see closeAfterError()). */
-const ERROR_LINGER_MS = 1000;
 // rsync 3.5.0's MAX_DAEMON_ARGS; the byte cap bounds one connection's memory
 const MAX_ARGS = 16000;
 const MAX_ARG_BYTES = 4 * 1024 * 1024;
@@ -319,7 +317,7 @@ export async function handleConnection(
       : await serveJob(job, t, reader.takeBuffered(), hooks.snapshotPush);
     hooks.log(`finished ${m.name} for ${host} (${conn.addr}) with code ${code}`);
     // the client may still be sending (a file list, data): let it read why we stop
-    if (code !== 0 && !handOff) await closeAfterError(t, ERROR_LINGER_MS);
+    if (code !== 0 && !handOff) await closeAfterError(t);
     if (m.postXferExec)
       void hooks.exec(m.postXferExec, {
         ...env,

@@ -159,7 +159,7 @@ export function streamTransport(input: Readable, output: Writable): Transport {
  * Closing at once with its data unread would make the kernel reset the
  * connection, and the peer could lose our error message.
  */
-export async function closeAfterError(t: Transport, graceMs: number): Promise<void> {
+export async function closeAfterError(t: Transport, graceMs = 1000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
   const drain = (async () => {
