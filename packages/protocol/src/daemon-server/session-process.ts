@@ -40,6 +40,10 @@ export function runSessionProcess(
   // bytes the socket already read but nobody consumed go along with it
   const extra: Buffer[] = [];
   for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) extra.push(c);
+  // and nothing more is read here: what the client sends from now on stays in the kernel and
+  // goes to the session process with the descriptor (reading restarted with each read() above;
+  // a chunk read before the handle left would be lost). Node has no public call for this.
+  (socket as unknown as { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
   const bytes = extra.length > 0 ? Buffer.concat([leftover, ...extra]) : leftover;
   return new Promise((resolve) => {
     let code: number | undefined;
