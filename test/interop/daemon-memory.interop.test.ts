@@ -1,6 +1,6 @@
 /**
  * A pushing client that sends a file list without end, to a `tsrsync daemon`
- * whose heap is small (`node --max-old-space-size=64`): the session ends with
+ * whose heap is small (`NODE_OPTIONS=--max-old-space-size=128`): the session ends with
  * rsync's "out of memory" error, the daemon goes on serving (a V8 heap abort
  * would end every connection of the process), and a real rsync pull works
  * afterwards.
@@ -61,7 +61,10 @@ beforeAll(async () => {
     process.execPath,
     [BIN, 'daemon', '--no-detach', `--config=${conf}`, `--port=${port}`, '--address=127.0.0.1'],
     // NODE_OPTIONS: the session processes get the small heap too
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=64' } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=128' },
+    },
   );
   daemon.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; i < 400 && !(await connectable(port)); i++) await new Promise((r) => setTimeout(r, 25));

@@ -111,7 +111,7 @@ describe('a malicious server', () => {
     const r = await runCommand(
       process.execPath,
       [
-        '--max-old-space-size=48',
+        '--max-old-space-size=128',
         path.join(REPO_ROOT, 'packages/cli/bin/tsrsync.js'),
         'pull',
         `rsync://127.0.0.1:${fake.port}/mod/`,

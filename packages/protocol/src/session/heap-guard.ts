@@ -11,8 +11,6 @@
 import v8 from 'node:v8';
 import { OutOfMemoryError } from '../errors.js';
 
-/** Share of the old generation's limit in use past which a growing file list is refused. */
-const OLD_SHARE = 0.9;
 /** Entries between two checks (a check costs a few microseconds). */
 export const HEAP_CHECK_EVERY = 4096;
 /**
@@ -22,6 +20,12 @@ export const HEAP_CHECK_EVERY = 4096;
  * late, never early.
  */
 const YOUNG_RESERVE = 48 * 1048576;
+/**
+ * Room the old generation keeps when a list is refused: a tenth of it, and at
+ * least what one scavenge may promote into it at once (the young generation),
+ * or a heap close to its limit dies between two checks.
+ */
+const margin = (oldLimit: number) => Math.max(oldLimit / 10, YOUNG_RESERVE);
 const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
 
 /** Throws OutOfMemoryError when V8's old generation is nearly full; `where` names the caller as rsync does. */
@@ -30,11 +34,11 @@ export function checkHeap(where: string): void {
   const oldLimit = limit > 2 * YOUNG_RESERVE ? limit - YOUNG_RESERVE : limit / 2;
   let old = 0;
   for (const s of v8.getHeapSpaceStatistics()) if (!YOUNG_SPACES.has(s.space_name)) old += s.space_used_size;
-  if (old > oldLimit * OLD_SHARE) {
+  if (old > oldLimit - margin(oldLimit)) {
     const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
     throw new OutOfMemoryError(
       `out of memory in ${where} (${mib(old)} of ${mib(oldLimit)} in use; ` +
-        'node --max-old-space-size raises the limit)',
+        'NODE_OPTIONS=--max-old-space-size=MiB raises the limit)',
     );
   }
 }
